@@ -1,0 +1,30 @@
+// Limits: the caps that keep a hostile or broken report from exhausting the machine.
+// Every stage that expands or nests input takes the part that concerns it; exceeding
+// any of them is a `too-large` rejection naming the cap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dmarc {
+
+struct Limits
+{
+  // ② mime
+  std::size_t max_message_bytes = 64u << 20;    // one raw message (IMAP or file)
+  std::size_t max_mime_parts = 1000;             // parts walked per message
+  std::size_t max_mime_depth = 16;               // multipart / message/rfc822 nesting
+  // ③ decompress
+  std::size_t max_document_bytes = 256u << 20;  // one decompressed document
+  std::size_t max_zip_entries = 1000;
+  std::size_t max_ratio = 1000;                  // decompressed / compressed, for large outputs
+  std::size_t ratio_floor_bytes = 16u << 20;    // the ratio guard applies past this size
+  // ④ parse
+  std::size_t max_xml_depth = 64;
+  std::size_t max_xml_elements = 50'000'000;
+  std::size_t max_json_bytes = 64u << 20;
+  std::size_t max_json_depth = 64;
+  std::size_t max_records = 5'000'000;          // records per report
+};
+
+} // namespace dmarc

@@ -1,0 +1,48 @@
+// Small text helpers shared by the parsers and renderers. Pure, no dependencies.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dmarc::text {
+
+// True when `s` is well-formed UTF-8.
+bool is_valid_utf8(std::string_view s);
+
+// `s` with every ill-formed UTF-8 sequence replaced by U+FFFD (Unicode "maximal subpart").
+std::string sanitize_utf8(std::string_view s);
+
+// `s` without leading and trailing ASCII white space.
+std::string_view trim(std::string_view s);
+
+// ASCII lower case copy.
+std::string to_lower(std::string_view s);
+
+// Case-insensitive ASCII comparison.
+bool iequals(std::string_view a, std::string_view b);
+
+// Case-insensitive "contains".
+bool icontains(std::string_view haystack, std::string_view needle);
+
+// Decimal unsigned integer (surrounding white space allowed); nullopt on anything else
+// or on overflow of 64 bits.
+std::optional<uint64_t> parse_u64(std::string_view s);
+
+// Decimal signed integer.
+std::optional<int64_t> parse_i64(std::string_view s);
+
+// RFC 3339 date-time ("2016-04-01T00:00:00Z", offsets, fractions) to Unix seconds.
+std::optional<int64_t> parse_rfc3339(std::string_view s);
+
+// Unix seconds to "YYYY-MM-DD HH:MM:SS" (UTC).
+std::string format_utc(int64_t unix_seconds);
+
+// Unix seconds to "YYYY-MM-DD" (UTC).
+std::string format_date(int64_t unix_seconds);
+
+// "YYYY-MM-DD" (UTC midnight) to Unix seconds.
+std::optional<int64_t> parse_date(std::string_view s);
+
+} // namespace dmarc::text
