@@ -7,11 +7,15 @@ function(dmarc_embed_sql target)
   list(SORT migrations)
   list(SORT queries)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_sql.cpp)
+  # Lists travel to the script with '|' separators (';' would split the command line).
+  string(REPLACE ";" "|" migration_list "${migrations}")
+  string(REPLACE ";" "|" query_list "${queries}")
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} "-DMIGRATIONS=${migrations}" "-DQUERIES=${queries}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} "-DMIGRATIONS=${migration_list}" "-DQUERIES=${query_list}"
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_sql_gen.cmake
     DEPENDS ${migrations} ${queries} ${PROJECT_SOURCE_DIR}/cmake/embed_sql_gen.cmake
-    COMMENT "Embedding sql/ into the binary")
+    COMMENT "Embedding sql/ into the binary"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()

@@ -1,4 +1,6 @@
 # Script mode: writes OUT with the SQL files as raw string literals.
+string(REPLACE "|" ";" MIGRATIONS "${MIGRATIONS}")
+string(REPLACE "|" ";" QUERIES "${QUERIES}")
 set(body "// Generated from sql/ by cmake/embed_sql_gen.cmake. Do not edit.\n")
 string(APPEND body "#include \"store/embedded_sql.hpp\"\n\nnamespace dmarc::store {\n\n")
 string(APPEND body "const std::vector<EmbeddedSql>& embedded_migrations()\n{\n  static const std::vector<EmbeddedSql> all = {\n")

@@ -31,3 +31,20 @@ std::string Error::to_string() const
 }
 
 } // namespace dmarc
+
+#include "core/message.hpp"
+
+namespace dmarc {
+
+const char* to_string(MessageStatus status)
+{
+  switch (status) {
+  case MessageStatus::imported: return "imported";
+  case MessageStatus::duplicate: return "duplicate";
+  case MessageStatus::failure: return "failure";
+  case MessageStatus::rejected: return "rejected";
+  }
+  return "rejected";
+}
+
+} // namespace dmarc

@@ -25,6 +25,8 @@ Level level() { return g_level; }
 
 void error(std::string_view message) { write_line("dmarcctl: ", message); }
 
+void diagnostic(std::string_view line) { write_line("", line); }
+
 void warn(std::string_view message)
 {
   if (g_level >= Level::normal) {

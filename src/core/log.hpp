@@ -13,6 +13,8 @@ Level level();
 
 // Errors are printed at every level, including quiet.
 void error(std::string_view message);
+// A diagnostic line printed as-is, at every level ("SOURCE: REASON: detail").
+void diagnostic(std::string_view line);
 // Warnings and notices: hidden by -q.
 void warn(std::string_view message);
 void info(std::string_view message);

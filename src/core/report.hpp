@@ -45,6 +45,7 @@ struct DkimResult
   OptString selector;
   std::string result;            // none | pass | fail | policy | neutral | temperror | permerror
   OptString human_result;
+  bool aligned = false;          // passes with a domain aligned with header_from (computed)
 };
 
 struct SpfResult
@@ -53,6 +54,7 @@ struct SpfResult
   OptString scope;               // helo | mfrom
   std::string result;            // none | neutral | pass | fail | softfail | temperror | permerror
   OptString human_result;
+  bool aligned = false;          // mfrom pass with a domain aligned with header_from (computed)
 };
 
 struct AggregateRecord

@@ -21,29 +21,41 @@ enum class Format { gzip, zip, xml, json, unknown };
 // "gzip", "zip", "xml", "json", "unknown".
 std::string_view to_string(Format format);
 
-// The format of `bytes` from its first bytes (skipping a UTF-8 BOM and leading white space
-// for xml/json).
+// The format of `bytes` from its first bytes: gzip (1f 8b), zip (PK\3\4, or PK\5\6 for an
+// empty archive), xml ('<' after an optional UTF-8 BOM and white space, or a UTF-16 BOM),
+// json ('{' or '[' likewise), else unknown (also for zero bytes).
 Format sniff(std::string_view bytes);
 
 struct Document
 {
   std::string name;   // zip entry name, gzip FNAME, or the name passed in
-  Format format;      // xml, json or unknown (never gzip/zip: nested archives are expanded)
+  Format format;      // xml, json or unknown (never gzip/zip: a gzip inside is expanded
+                      // once, anything compressed deeper than that is unknown)
   std::string bytes;
 };
 
-// Expands `bytes` into the documents it holds: itself when plain, the first gzip member
-// (trailing bytes after it are ignored), each zip entry (directories skipped, a gzip inside
-// a zip expanded once). Errors: `corrupt-archive` (truncated, bad CRC, not an archive),
-// `too-large` (naming the cap: document size, entry count or ratio), `empty`.
+// Expands `bytes` into the documents it holds: itself when plain (xml, json or unknown,
+// name kept), the first gzip member (trailing bytes after it are ignored; name from the
+// FNAME header, else `name` without ".gz"), each zip file entry in archive order
+// (directory entries and empty files skipped, name = entry name). A gzip inside a gzip or
+// zip is expanded once more; anything still compressed after that is returned as
+// `unknown`. Every returned document has at least one byte, and all documents of one input
+// together stay within `limits.max_document_bytes`, so memory is bounded by that cap.
+// Errors: `empty` (zero bytes in, or a gzip / only empty zip files that expand to nothing),
+// `corrupt-archive` (truncated, bad CRC or length, broken central directory, encrypted or
+// unsupported zip entry), `too-large` (naming the cap: max_document_bytes, max_zip_entries
+// or max_ratio; enforced while inflating, zip declared sizes checked before), and
+// `not-a-report` (a zip archive without file entries).
 Result<std::vector<Document>> expand(std::string_view bytes, std::string_view name,
                                      const Limits& limits);
 
-// gzip-compresses `bytes` (fast level), for keeping raw documents in the database.
+// gzip-compresses `bytes` at level 1 (fast), for keeping raw documents in the database.
+// Returns "" only if zlib itself fails (out of memory).
 std::string gzip(std::string_view bytes);
 
-// Expands a gzip byte string produced by gzip() or any single gzip member, capped at
-// `max_bytes`. Errors as expand().
+// Expands the first gzip member of `bytes` (as produced by gzip()), capped at `max_bytes`
+// and at the default Limits ratio guard. Errors as expand(): `empty` for zero input bytes,
+// `corrupt-archive` (also for input that is not gzip), `too-large`.
 Result<std::string> gunzip(std::string_view bytes, std::size_t max_bytes);
 
 } // namespace dmarc::decompress

@@ -6,6 +6,11 @@
 // quoted-printable, report mails forwarded inside message/rfc822. This stage walks every
 // part (mimetic), decodes it, and hands back the candidates; whether a candidate really
 // holds a report is decided downstream by sniffing and parsing. Pure: bytes in, values out.
+//
+// mimetic is used for what it does well, the base64 and quoted-printable codecs
+// (transfer.cpp, with guards for its bugs). Its MimeEntity parser is not used: it cannot
+// be bounded from outside (unbounded recursion and memory per part, quadratic header
+// buffers) and mis-splits real mail; entity.hpp explains and replaces it.
 #pragma once
 
 #include "core/limits.hpp"
@@ -21,29 +26,39 @@ struct Attachment
 {
   std::string content_type; // lower case, without parameters ("application/gzip")
   std::string filename;     // from Content-Disposition filename or Content-Type name; may be ""
-  std::string bytes;        // transfer-decoded content
+  std::string bytes;        // transfer-decoded content (quoted-printable line breaks become "\n")
 };
 
 struct Extracted
 {
   std::string message_id;   // Message-ID header of the outer message, without <>; may be ""
-  std::string subject;      // Subject header (RFC 2047 encoded words left as they are)
-  std::string from;
-  std::string date;         // Date header text
-  // Candidate report attachments, in message order. Leaf parts that are plainly not a
-  // report (text/plain or text/html bodies without a report-like filename, images) are left out.
+  std::string subject;      // Subject header, unfolded (RFC 2047 encoded words left as they are)
+  std::string from;         // From header, unfolded
+  std::string date;         // Date header text, unfolded
+  // Candidate report attachments, in message order (depth first, forwarded message/rfc822
+  // mails included). A leaf part is a candidate when its type is a report type (zip, gzip,
+  // xml, json, tlsrpt+gzip/json, octet-stream), its filename ends in .xml/.gz/.zip/.json,
+  // or its decoded bytes start with gzip/zip magic, "<?xml" or "<feedback", or are JSON
+  // naming an "organization-name" (a report pasted into the body). Other text/plain or
+  // text/html bodies, images etc. are left out. Nothing inside a failure report is a
+  // candidate (its message/rfc822 part is the spoofed mail).
   std::vector<Attachment> attachments;
-  // The message is a DMARC failure (RUF/forensic) report: it has a message/feedback-report
-  // part, or it is a plain-text forensic report ("DMARC Forensic Report"/"Failure Report"
-  // in the subject of a multipart/report or a text body).
+  // The message is a DMARC failure (RUF/forensic) report: some part at any depth is
+  // message/feedback-report, or a message has "DMARC Forensic Report"/"Failure Report" in
+  // its subject or is a multipart/report of report-type feedback-report, and carries no
+  // candidate of its own (the plain-text forensic reports exim and others send).
   bool is_failure_report = false;
 };
 
-// True when `bytes` starts like an RFC 5322 message (a header field, or an mbox "From " line).
+// True when `bytes` starts like an RFC 5322 message: a header field line ("Name: value",
+// RFC 5322 ftext name), optionally after an mbox "From " line. False for XML, JSON, gzip, zip.
 bool looks_like_message(std::string_view bytes);
 
-// Parses a raw message. Errors: `too-large` (message size, part count or nesting beyond
-// `limits`, naming the cap), `not-a-report` only for input that is not a message at all.
+// Parses a raw message (LF or CRLF line ends, an mbox "From " line first is skipped).
+// Errors: `empty` for zero bytes; `too-large` for a message above max_message_bytes, more
+// than max_mime_parts parts below the top level, or nesting deeper than max_mime_depth
+// (the detail names the cap); `not-a-report` only for input that is not a message at all.
+// A message without candidates is ok with no attachments. Never throws.
 Result<Extracted> extract(std::string_view message, const Limits& limits);
 
 } // namespace dmarc::mime

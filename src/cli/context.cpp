@@ -1,0 +1,91 @@
+#include "cli/context.hpp"
+
+#include "core/log.hpp"
+#include "core/text.hpp"
+
+namespace dmarc::cli {
+
+Result<const config::Config*> Context::config()
+{
+  if (!m_config && !m_config_error) {
+    const std::string path = config_path.empty() ? config::find_default() : config_path;
+    if (path.empty()) {
+      m_config = config::Config{};
+    } else {
+      auto loaded = config::load(path);
+      if (loaded) {
+        m_config = std::move(*loaded);
+      } else {
+        m_config_error = loaded.error();
+      }
+    }
+  }
+  if (m_config_error) {
+    return *m_config_error;
+  }
+  return &*m_config;
+}
+
+const Limits& Context::limits()
+{
+  auto c = config();
+  return c ? (*c)->limits : m_default_limits;
+}
+
+std::string Context::database_path()
+{
+  if (!db_path.empty()) {
+    return db_path;
+  }
+  if (auto c = config(); c && !(*c)->database_path.empty()) {
+    return (*c)->database_path;
+  }
+  return "dmarcctl.sqlite";
+}
+
+Result<std::unique_ptr<store::Database>> Context::open_database(store::Access access)
+{
+  if (auto c = config(); !c) {
+    return c.error();
+  }
+  store::DatabaseOptions options;
+  options.access = access;
+  return store::Database::open(database_path(), options);
+}
+
+ExitCode fail(const Error& error)
+{
+  log::error(error.to_string());
+  switch (error.kind) {
+  case ErrorKind::usage:
+  case ErrorKind::config:
+    return ExitCode::usage;
+  default:
+    return ExitCode::error;
+  }
+}
+
+std::optional<int64_t> parse_since(const std::string& text, int64_t now)
+{
+  if (auto date = text::parse_date(text)) {
+    return *date;
+  }
+  if (text.size() < 2) {
+    return std::nullopt;
+  }
+  const char unit = text.back();
+  const auto n = text::parse_u64(std::string_view(text).substr(0, text.size() - 1));
+  if (!n || *n > 100'000) {
+    return std::nullopt;
+  }
+  int64_t seconds = 0;
+  switch (unit) {
+  case 'h': seconds = 3600; break;
+  case 'd': seconds = 86400; break;
+  case 'w': seconds = 7 * 86400; break;
+  default: return std::nullopt;
+  }
+  return now - static_cast<int64_t>(*n) * seconds;
+}
+
+} // namespace dmarc::cli

@@ -1,0 +1,61 @@
+// What every subcommand shares: the global options and how to reach the database.
+#pragma once
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/exit_code.hpp"
+#include "core/limits.hpp"
+#include "core/result.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace dmarc::cli {
+
+struct Context
+{
+  std::string config_path;       // -c; "" when not given
+  std::string db_path;           // --db; "" when not given
+  int verbose = 0;               // -v count
+  bool quiet = false;            // -q
+  SystemClock system_clock;
+  const Clock* clock = &system_clock;
+
+  // The configuration: -c FILE, else the first default location that exists, else the
+  // built-in defaults. Loaded once; an unreadable or invalid file is a config error.
+  Result<const config::Config*> config();
+  // The caps in effect (the config's [limits], or the defaults when there is no config).
+  const Limits& limits();
+
+  // The database path: --db, else the config's [database] path, else ./dmarcctl.sqlite.
+  std::string database_path();
+  // Opens the database, printing nothing; the error names the path.
+  Result<std::unique_ptr<store::Database>> open_database(store::Access access);
+
+private:
+  std::optional<config::Config> m_config;
+  std::optional<Error> m_config_error;
+  Limits m_default_limits;
+};
+
+// Reports `error` on stderr ("dmarcctl: ...") and returns the exit code that fits it.
+ExitCode fail(const Error& error);
+
+// "28d", "4w", "12h" or "YYYY-MM-DD" → Unix seconds relative to `now`. nullopt on bad input.
+std::optional<int64_t> parse_since(const std::string& text, int64_t now);
+
+// Each subcommand registers itself on the app; the callback stores the exit code.
+void register_import(CLI::App& app, Context& ctx, int& exit_code);
+void register_export(CLI::App& app, Context& ctx, int& exit_code);
+void register_summary(CLI::App& app, Context& ctx, int& exit_code);
+void register_db(CLI::App& app, Context& ctx, int& exit_code);
+void register_config(CLI::App& app, Context& ctx, int& exit_code);
+
+} // namespace dmarc::cli

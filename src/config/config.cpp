@@ -1,0 +1,494 @@
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dmarc::config {
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Reads one table: each known key has a reader; everything else is an "unknown key" issue.
+class TableReader
+{
+public:
+  TableReader(const toml::table& table, std::string where, std::vector<Issue>& issues)
+    : m_table(table), m_where(std::move(where)), m_issues(issues)
+  {
+  }
+
+  void issue(const toml::node& node, const std::string& message)
+  {
+    const auto& begin = node.source().begin;
+    m_issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column), message});
+  }
+
+  void string(const char* key, std::string& out)
+  {
+    m_known.insert(key);
+    if (const toml::node* node = m_table.get(key)) {
+      if (auto v = node->value<std::string>()) {
+        out = *v;
+      } else {
+        issue(*node, m_where + "." + key + " must be a string");
+      }
+    }
+  }
+
+  void choice(const char* key, std::string& out, std::initializer_list<const char*> allowed)
+  {
+    std::string value = out;
+    string(key, value);
+    for (const char* a : allowed) {
+      if (value == a) {
+        out = value;
+        return;
+      }
+    }
+    std::string list;
+    for (const char* a : allowed) {
+      list += std::string(list.empty() ? "" : ", ") + "\"" + a + "\"";
+    }
+    issue(*m_table.get(key), m_where + "." + key + " must be one of " + list + ", not \"" + value
+                               + "\"");
+  }
+
+  void integer(const char* key, int& out, int64_t min, int64_t max)
+  {
+    m_known.insert(key);
+    if (const toml::node* node = m_table.get(key)) {
+      auto v = node->value<int64_t>();
+      if (!v || !node->is_integer()) {
+        issue(*node, m_where + "." + key + " must be an integer");
+      } else if (*v < min || *v > max) {
+        issue(*node, m_where + "." + key + " must be between " + std::to_string(min) + " and "
+                       + std::to_string(max));
+      } else {
+        out = static_cast<int>(*v);
+      }
+    }
+  }
+
+  void size(const char* key, std::size_t& out)
+  {
+    m_known.insert(key);
+    if (const toml::node* node = m_table.get(key)) {
+      auto v = node->value<int64_t>();
+      if (!v || !node->is_integer() || *v <= 0) {
+        issue(*node, m_where + "." + key + " must be a positive integer");
+      } else {
+        out = static_cast<std::size_t>(*v);
+      }
+    }
+  }
+
+  void share(const char* key, double& out)
+  {
+    m_known.insert(key);
+    if (const toml::node* node = m_table.get(key)) {
+      auto v = node->value<double>();
+      if (!v || !(node->is_floating_point() || node->is_integer())) {
+        issue(*node, m_where + "." + key + " must be a number");
+      } else if (*v < 0.0 || *v > 1.0) {
+        issue(*node, m_where + "." + key + " must be a share between 0 and 1 (e.g. 0.98)");
+      } else {
+        out = *v;
+      }
+    }
+  }
+
+  void strings(const char* key, std::vector<std::string>& out)
+  {
+    m_known.insert(key);
+    const toml::node* node = m_table.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      issue(*node, m_where + "." + key + " must be an array of strings");
+      return;
+    }
+    out.clear();
+    for (const toml::node& item : *array) {
+      if (auto v = item.value<std::string>()) {
+        out.push_back(*v);
+      } else {
+        issue(item, m_where + "." + key + " must hold only strings");
+      }
+    }
+  }
+
+  // Reports keys no reader asked for, with the closest known one.
+  void finish()
+  {
+    for (auto&& [key, node] : m_table) {
+      const std::string name(key.str());
+      if (m_known.count(name) != 0 || m_sections.count(name) != 0) {
+        continue;
+      }
+      std::string message = "unknown key '" + name + "' in " + m_where;
+      std::string best;
+      std::size_t best_distance = 3;
+      for (const std::string& k : m_known) {
+        // A near miss, or one name inside the other ("batchsize" for "batch").
+        const bool contains = name.find(k) != std::string::npos || k.find(name) != std::string::npos;
+        const std::size_t d = contains ? 1 : edit_distance(name, k);
+        if (d < best_distance) {
+          best_distance = d;
+          best = k;
+        }
+      }
+      if (!best.empty()) {
+        message += " (did you mean '" + best + "'?)";
+      }
+      const auto& begin = key.source().begin;
+      m_issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column), message});
+    }
+  }
+
+  // Keys that are sub-tables, read elsewhere.
+  void section(const char* key) { m_sections.insert(key); }
+
+private:
+  const toml::table& m_table;
+  std::string m_where;
+  std::vector<Issue>& m_issues;
+  std::set<std::string> m_known;
+  std::set<std::string> m_sections;
+};
+
+void read_imap(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
+{
+  ImapAccount a;
+  const std::string where = "[[imap]] #" + std::to_string(index + 1);
+  TableReader r(t, where, issues);
+  r.string("name", a.name);
+  r.string("url", a.url);
+  r.string("username", a.username);
+  r.string("password_file", a.password_file);
+  r.string("password_env", a.password_env);
+  r.string("ca_file", a.ca_file);
+  std::string tls = "required";
+  r.choice("tls", tls, {"required", "none"});
+  a.tls = tls == "none" ? TlsMode::none : TlsMode::required;
+  r.strings("mailboxes", a.mailboxes);
+  std::string after = "move";
+  r.choice("after", after, {"move", "seen", "delete", "leave"});
+  a.after = after == "seen"     ? AfterAction::seen
+            : after == "delete" ? AfterAction::remove
+            : after == "leave"  ? AfterAction::leave
+                                : AfterAction::move;
+  r.string("archive", a.archive);
+  r.string("invalid", a.invalid);
+  r.integer("batch", a.batch, 1, 10000);
+  r.integer("connect_timeout", a.connect_timeout, 1, 3600);
+  r.integer("timeout", a.timeout, 1, 86400);
+  r.finish();
+
+  auto problem = [&](const std::string& message) {
+    const auto& begin = t.source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column), where + ": " + message});
+  };
+  if (t.contains("password")) {
+    // Not a known key, so finish() reported it; say why on top.
+    problem("a password in the configuration is not accepted: use password_file or password_env");
+  }
+  if (a.name.empty()) {
+    a.name = a.username.empty() ? "imap" + std::to_string(index + 1) : a.username;
+  }
+  for (const ImapAccount& other : config.imap) {
+    if (other.name == a.name) {
+      problem("name \"" + a.name + "\" is used by another [[imap]] block");
+    }
+  }
+  if (a.url.empty()) {
+    problem("url is required (imaps://host:993 or imap://host:143)");
+  } else if (a.url.rfind("imaps://", 0) != 0 && a.url.rfind("imap://", 0) != 0) {
+    problem("url must start with imaps:// or imap://, not \"" + a.url + "\"");
+  }
+  if (a.username.empty()) {
+    problem("username is required");
+  }
+  if (a.password_file.empty() == a.password_env.empty()) {
+    problem("set exactly one of password_file or password_env");
+  }
+  if (a.mailboxes.empty()) {
+    problem("mailboxes must name at least one mailbox");
+  }
+  if (a.after == AfterAction::move && a.archive.empty()) {
+    problem("after = \"move\" needs an archive mailbox");
+  }
+  config.imap.push_back(std::move(a));
+}
+
+void read_domain(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
+{
+  DomainSettings d;
+  const std::string where = "[[domain]] #" + std::to_string(index + 1);
+  TableReader r(t, where, issues);
+  r.string("name", d.name);
+  r.strings("authorized_ips", d.authorized_ips);
+  r.strings("authorized_ptr_domains", d.authorized_ptr_domains);
+  r.strings("spf_includes", d.spf_includes);
+  r.strings("dkim_selectors", d.dkim_selectors);
+  r.strings("dkim_domains", d.dkim_domains);
+  r.string("rua", d.rua);
+  r.finish();
+  if (d.name.empty()) {
+    const auto& begin = t.source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                      where + ": name is required"});
+  }
+  config.domains.push_back(std::move(d));
+}
+
+template <typename Fn>
+void each_table(const toml::table& root, const char* key, std::vector<Issue>& issues, Fn fn)
+{
+  const toml::node* node = root.get(key);
+  if (node == nullptr) {
+    return;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    const auto& begin = node->source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                      std::string(key) + " must be written as [[" + key + "]] blocks"});
+    return;
+  }
+  int index = 0;
+  for (const toml::node& item : *array) {
+    fn(*item.as_table(), index++);
+  }
+}
+
+const toml::table* section(const toml::table& root, const char* key, std::vector<Issue>& issues)
+{
+  const toml::node* node = root.get(key);
+  if (node == nullptr) {
+    return nullptr;
+  }
+  if (!node->is_table()) {
+    const auto& begin = node->source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                      std::string(key) + " must be a [" + key + "] table"});
+    return nullptr;
+  }
+  return node->as_table();
+}
+
+} // namespace
+
+Config parse(const std::string& text, const std::string& path, std::vector<Issue>& issues)
+{
+  Config config;
+  config.path = path;
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                      std::string(e.description())});
+    return config;
+  }
+
+  TableReader top(root, "the top level", issues);
+  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits"}) {
+    top.section(s);
+  }
+  top.finish();
+
+  if (const toml::table* db = section(root, "database", issues)) {
+    TableReader r(*db, "[database]", issues);
+    r.string("path", config.database_path);
+    r.string("lock_file", config.lock_file);
+    r.finish();
+  }
+  each_table(root, "imap", issues,
+             [&](const toml::table& t, int i) { read_imap(t, i, config, issues); });
+  if (const toml::table* adv = section(root, "advisor", issues)) {
+    AdvisorSettings& a = config.advisor;
+    TableReader r(*adv, "[advisor]", issues);
+    r.integer("window_days", a.window_days, 1, 3660);
+    r.integer("min_days", a.min_days, 1, 3660);
+    r.integer("min_reporters", a.min_reporters, 1, 1000);
+    r.share("quarantine_pass_share", a.quarantine_pass_share);
+    r.share("source_min_pass_share", a.source_min_pass_share);
+    r.integer("quarantine_min_days", a.quarantine_min_days, 0, 3660);
+    r.share("reject_pass_share", a.reject_pass_share);
+    r.integer("new_source_days", a.new_source_days, 0, 3660);
+    r.share("spf_pass_share", a.spf_pass_share);
+    r.integer("mta_sts_min_days", a.mta_sts_min_days, 1, 3660);
+    r.integer("mta_sts_min_reporters", a.mta_sts_min_reporters, 1, 1000);
+    r.share("mta_sts_max_failure_share", a.mta_sts_max_failure_share);
+    r.integer("mta_sts_clean_days", a.mta_sts_clean_days, 0, 3660);
+    r.finish();
+  }
+  each_table(root, "domain", issues,
+             [&](const toml::table& t, int i) { read_domain(t, i, config, issues); });
+  if (const toml::table* g = section(root, "gelf", issues)) {
+    GelfSettings gelf;
+    TableReader r(*g, "[gelf]", issues);
+    r.string("url", gelf.url);
+    r.choice("compress", gelf.compress, {"zlib", "gzip", "none"});
+    r.string("host", gelf.host);
+    r.string("ca_file", gelf.ca_file);
+    r.integer("timeout", gelf.timeout, 1, 3600);
+    r.finish();
+    const bool known_scheme = gelf.url.rfind("udp://", 0) == 0 || gelf.url.rfind("tcp://", 0) == 0
+                              || gelf.url.rfind("http://", 0) == 0
+                              || gelf.url.rfind("https://", 0) == 0;
+    if (!known_scheme) {
+      const auto& begin = g->source().begin;
+      issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                        "[gelf] url must start with udp://, tcp://, http:// or https://"});
+    }
+    config.gelf = std::move(gelf);
+  }
+  if (const toml::table* l = section(root, "limits", issues)) {
+    Limits& c = config.limits;
+    TableReader r(*l, "[limits]", issues);
+    r.size("max_message_bytes", c.max_message_bytes);
+    r.size("max_mime_parts", c.max_mime_parts);
+    r.size("max_mime_depth", c.max_mime_depth);
+    r.size("max_document_bytes", c.max_document_bytes);
+    r.size("max_zip_entries", c.max_zip_entries);
+    r.size("max_ratio", c.max_ratio);
+    r.size("ratio_floor_bytes", c.ratio_floor_bytes);
+    r.size("max_xml_depth", c.max_xml_depth);
+    r.size("max_xml_elements", c.max_xml_elements);
+    r.size("max_json_bytes", c.max_json_bytes);
+    r.size("max_json_depth", c.max_json_depth);
+    r.size("max_records", c.max_records);
+    r.finish();
+  }
+  return config;
+}
+
+Result<Config> load(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(ErrorKind::config, "cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::vector<Issue> issues;
+  Config config = parse(text.str(), path, issues);
+  if (!issues.empty()) {
+    std::string message;
+    for (const Issue& issue : issues) {
+      if (!message.empty()) {
+        message += "\n";
+      }
+      message += path;
+      if (issue.line > 0) {
+        message += ":" + std::to_string(issue.line) + ":" + std::to_string(issue.column);
+      }
+      message += ": " + issue.message;
+    }
+    return make_error(ErrorKind::config, message);
+  }
+  return config;
+}
+
+std::string find_default()
+{
+  std::vector<std::string> candidates{"/etc/dmarcctl/dmarcctl.toml"};
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+    candidates.push_back(std::string(xdg) + "/dmarcctl/dmarcctl.toml");
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    candidates.push_back(std::string(home) + "/.config/dmarcctl/dmarcctl.toml");
+  }
+  for (const std::string& c : candidates) {
+    if (access(c.c_str(), F_OK) == 0) {
+      return c;
+    }
+  }
+  return {};
+}
+
+Result<std::string> read_password(const ImapAccount& account)
+{
+  const std::string who = "account " + account.name;
+  if (!account.password_env.empty()) {
+    const char* value = std::getenv(account.password_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return make_error(ErrorKind::config, who + ": environment variable " + account.password_env
+                                             + " is not set");
+    }
+    return std::string(value);
+  }
+  struct stat st{};
+  if (stat(account.password_file.c_str(), &st) != 0) {
+    return make_error(ErrorKind::config, who + ": cannot read password_file "
+                                           + account.password_file + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(ErrorKind::config,
+                      who + ": password_file " + account.password_file + " is not a regular file");
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return make_error(ErrorKind::config,
+                      who + ": password_file " + account.password_file
+                        + " is readable by group or others; run chmod 600 on it");
+  }
+  std::ifstream in(account.password_file, std::ios::binary);
+  if (!in) {
+    return make_error(ErrorKind::config, who + ": cannot read password_file "
+                                           + account.password_file + ": " + std::strerror(errno));
+  }
+  std::string password;
+  std::getline(in, password);
+  if (!password.empty() && password.back() == '\r') {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    return make_error(ErrorKind::config,
+                      who + ": password_file " + account.password_file + " is empty");
+  }
+  return password;
+}
+
+const char* to_string(AfterAction action)
+{
+  switch (action) {
+  case AfterAction::move: return "move";
+  case AfterAction::seen: return "seen";
+  case AfterAction::remove: return "delete";
+  case AfterAction::leave: return "leave";
+  }
+  return "move";
+}
+
+} // namespace dmarc::config

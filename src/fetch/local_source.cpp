@@ -1,0 +1,256 @@
+#include "fetch/local_source.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace dmarc::fetch {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_maildir(const fs::path& dir)
+{
+  std::error_code ec;
+  return fs::is_directory(dir / "cur", ec) || fs::is_directory(dir / "new", ec);
+}
+
+Result<std::string> read_file(const std::string& path, std::size_t max_bytes)
+{
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return make_error(ErrorKind::io, std::string("cannot read: ") + std::strerror(errno));
+  }
+  std::string bytes;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec) {
+    if (size > max_bytes) {
+      std::fclose(f);
+      return make_error(ErrorKind::too_large, "file larger than " + std::to_string(max_bytes)
+                                                + " bytes (max_message_bytes)");
+    }
+    bytes.reserve(static_cast<std::size_t>(size));
+  }
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+    bytes.append(buffer, n);
+    if (bytes.size() > max_bytes) {
+      std::fclose(f);
+      return make_error(ErrorKind::too_large, "input larger than " + std::to_string(max_bytes)
+                                                + " bytes (max_message_bytes)");
+    }
+  }
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) {
+    return make_error(ErrorKind::io, "read error");
+  }
+  return bytes;
+}
+
+} // namespace
+
+bool looks_like_mbox(std::string_view first_bytes)
+{
+  return first_bytes.substr(0, 5) == "From ";
+}
+
+LocalSource::LocalSource(std::vector<std::string> paths, const Limits& limits, std::FILE* stdin_file)
+  : m_limits(limits), m_stdin(stdin_file)
+{
+  m_pending.assign(paths.rbegin(), paths.rend());
+}
+
+LocalSource::~LocalSource() = default;
+
+void LocalSource::push_directory(const std::string& dir)
+{
+  std::vector<std::string> files;
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  const fs::path root(dir);
+  const bool maildir = is_maildir(root);
+  auto collect = [&](const fs::path& where, bool only_files) {
+    for (fs::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code type_ec;
+      const auto status = it->status(type_ec);
+      if (fs::is_regular_file(status)) {
+        files.push_back(it->path().string());
+      } else if (!only_files && fs::is_directory(status)) {
+        dirs.push_back(it->path().string());
+      }
+    }
+  };
+  if (maildir) {
+    // Messages live in cur/ and new/ (tmp/ holds deliveries in progress); subfolders of a
+    // Maildir++ tree (".Archive", ...) are Maildirs themselves. Dovecot's index and
+    // uidlist files beside them are not messages.
+    for (const char* sub : {"cur", "new"}) {
+      if (fs::is_directory(root / sub, ec)) {
+        collect(root / sub, true);
+      }
+    }
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code type_ec;
+      if (name != "cur" && name != "new" && name != "tmp" && it->is_directory(type_ec)
+          && is_maildir(it->path())) {
+        dirs.push_back(it->path().string());
+      }
+    }
+  } else {
+    collect(root, false);
+  }
+  std::sort(files.begin(), files.end());
+  std::sort(dirs.begin(), dirs.end());
+  // Stack order: files of this directory first, then its subdirectories, all sorted.
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    m_pending.push_back(*it);
+  }
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    m_pending.push_back(*it);
+  }
+}
+
+std::string LocalSource::next_path()
+{
+  while (!m_pending.empty()) {
+    std::string path = std::move(m_pending.back());
+    m_pending.pop_back();
+    std::error_code ec;
+    if (path != "-" && fs::is_directory(path, ec)) {
+      push_directory(path);
+      continue;
+    }
+    return path;
+  }
+  return {};
+}
+
+bool LocalSource::next_mbox_message(SourceItem& item)
+{
+  // mboxrd/mboxo: a message runs from its "From " line to the next one; ">From " lines
+  // inside lose one '>'. The separator line itself is not part of the message.
+  std::string bytes;
+  std::string line;
+  bool saw_any = false;
+  while (std::getline(*m_mbox, line)) {
+    if (line.rfind("From ", 0) == 0 && (bytes.empty() || bytes.ends_with("\n\n")
+                                        || bytes.ends_with("\r\n\r\n"))) {
+      if (saw_any) {
+        m_mbox_line = line;
+        break;
+      }
+      saw_any = true;
+      continue;
+    }
+    saw_any = true;
+    std::size_t gt = 0;
+    while (gt < line.size() && line[gt] == '>') {
+      ++gt;
+    }
+    if (gt > 0 && line.compare(gt, 5, "From ") == 0) {
+      line.erase(0, 1);
+    }
+    bytes += line;
+    bytes += '\n';
+    if (bytes.size() > m_limits.max_message_bytes) {
+      item.error = make_error(ErrorKind::too_large, "mbox message larger than "
+                                                      + std::to_string(m_limits.max_message_bytes)
+                                                      + " bytes (max_message_bytes)");
+      // Skip to the next separator.
+      bytes.clear();
+      while (std::getline(*m_mbox, line)) {
+        if (line.rfind("From ", 0) == 0) {
+          m_mbox_line = line;
+          break;
+        }
+      }
+      break;
+    }
+  }
+  if (!saw_any) {
+    m_mbox.reset();
+    return false;
+  }
+  // The blank line before the next separator belongs to the mbox format, not the message.
+  if (bytes.ends_with("\n\n")) {
+    bytes.pop_back();
+  }
+  ++m_mbox_index;
+  item.meta.source = m_mbox_path + "#" + std::to_string(m_mbox_index);
+  item.bytes = std::move(bytes);
+  if (!*m_mbox && m_mbox->eof()) {
+    m_mbox.reset();
+  }
+  return true;
+}
+
+Result<bool> LocalSource::next(SourceItem& item)
+{
+  item = SourceItem{};
+  if (m_mbox) {
+    if (next_mbox_message(item)) {
+      return true;
+    }
+    item = SourceItem{};
+  }
+  for (;;) {
+    const std::string path = next_path();
+    if (path.empty()) {
+      return false;
+    }
+    item.meta.source = path;
+    if (path == "-") {
+      std::string bytes;
+      char buffer[1 << 16];
+      std::size_t n = 0;
+      while ((n = std::fread(buffer, 1, sizeof buffer, m_stdin)) > 0) {
+        bytes.append(buffer, n);
+        if (bytes.size() > m_limits.max_message_bytes) {
+          item.error = make_error(ErrorKind::too_large,
+                                  "input larger than " + std::to_string(m_limits.max_message_bytes)
+                                    + " bytes (max_message_bytes)");
+          return true;
+        }
+      }
+      item.bytes = std::move(bytes);
+      return true;
+    }
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      item.error = make_error(ErrorKind::io, "no such file or directory");
+      return true;
+    }
+    // An mbox is split into its messages; peek at the first bytes to tell.
+    {
+      std::ifstream probe(path, std::ios::binary);
+      char head[5] = {};
+      probe.read(head, 5);
+      if (probe.gcount() == 5 && looks_like_mbox(std::string_view(head, 5))) {
+        m_mbox = std::make_unique<std::ifstream>(path, std::ios::binary);
+        m_mbox_path = path;
+        m_mbox_index = 0;
+        if (next_mbox_message(item)) {
+          return true;
+        }
+        item = SourceItem{};
+        continue;
+      }
+    }
+    auto bytes = read_file(path, m_limits.max_message_bytes);
+    if (!bytes) {
+      item.error = bytes.error();
+    } else {
+      item.bytes = std::move(*bytes);
+    }
+    return true;
+  }
+}
+
+} // namespace dmarc::fetch

@@ -1,0 +1,86 @@
+#include "pipeline/import.hpp"
+
+#include "pipeline/ingest.hpp"
+
+namespace dmarc::pipeline {
+
+namespace {
+std::string plural(int64_t n, const char* one, const char* many)
+{
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+} // namespace
+
+std::string ImportStats::to_line() const
+{
+  return plural(dmarc_reports + tls_reports, "report", "reports") + " imported ("
+         + std::to_string(dmarc_reports) + " DMARC, " + std::to_string(tls_reports) + " TLS), "
+         + plural(records, "record", "records") + ", " + plural(duplicates, "duplicate", "duplicates")
+         + ", " + plural(failure_reports, "failure report", "failure reports") + ", "
+         + std::to_string(rejected) + " rejected";
+}
+
+Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore& store,
+                               const ImportOptions& options)
+{
+  ImportStats stats;
+  fetch::SourceItem item;
+  for (;;) {
+    // ① fetch
+    auto more = source.next(item);
+    if (!more) {
+      return more.error();
+    }
+    if (!*more) {
+      return stats;
+    }
+    ++stats.inputs;
+    stats.bytes += static_cast<int64_t>(item.bytes.size());
+
+    // ②③④ mime → decompress → parse
+    ParsedMessage parsed;
+    if (item.error) {
+      parsed.meta = item.meta;
+      parsed.rejection = item.error;
+    } else {
+      parsed = parse_input(item.bytes, item.meta, options.limits);
+    }
+    item.bytes = std::string(); // release the input before storing
+
+    // ⑤ store
+    auto outcome = store.store(parsed);
+    if (!outcome) {
+      return make_error(outcome.error().kind,
+                        "cannot store " + parsed.meta.source + ": " + outcome.error().detail);
+    }
+    stats.dmarc_reports += outcome->dmarc_new;
+    stats.tls_reports += outcome->tls_new;
+    stats.records += static_cast<int64_t>(outcome->records_new);
+    stats.duplicates += outcome->dmarc_duplicate + outcome->tls_duplicate
+                        + (outcome->failure_duplicate ? 1 : 0);
+    if (outcome->failure_new) {
+      ++stats.failure_reports;
+    }
+    if (outcome->status == MessageStatus::rejected) {
+      ++stats.rejected;
+      if (options.on_rejected) {
+        const Error& e = *parsed.rejection;
+        options.on_rejected(parsed.meta.source + ": " + std::string(to_string(e.kind)) + ": "
+                            + e.detail);
+      }
+    }
+    if (!parsed.warnings.empty() && options.on_warning) {
+      const Error& e = parsed.warnings.front();
+      options.on_warning(parsed.meta.source + ": " + std::string(to_string(e.kind)) + ": "
+                         + e.detail + " (other reports of the message were imported)");
+    }
+    if (auto r = source.committed(item, outcome->status); !r) {
+      return r.error();
+    }
+    if (options.on_progress) {
+      options.on_progress(stats);
+    }
+  }
+}
+
+} // namespace dmarc::pipeline

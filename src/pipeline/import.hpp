@@ -1,0 +1,49 @@
+// The import run: ① source → ②③④ parse_input → ⑤ store, one message at a time, one
+// transaction per message. Reads top to bottom as the data flows. A bad input is a
+// diagnostic (printed as "SOURCE: REASON: detail" and recorded), never the end of the run;
+// only a failing database or source stops it.
+#pragma once
+
+#include "core/limits.hpp"
+#include "core/result.hpp"
+#include "fetch/source.hpp"
+#include "store/report_store.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace dmarc::pipeline {
+
+struct ImportStats
+{
+  int64_t inputs = 0;
+  int64_t dmarc_reports = 0;     // new DMARC aggregate reports
+  int64_t tls_reports = 0;       // new TLS reports
+  int64_t records = 0;           // aggregate records of the new reports
+  int64_t duplicates = 0;        // reports already stored
+  int64_t failure_reports = 0;   // DMARC failure (RUF) messages
+  int64_t rejected = 0;          // inputs without a usable report
+  int64_t bytes = 0;
+
+  // "12 reports imported (10 DMARC, 2 TLS), 345 records, 3 duplicates, 1 failure report, 2 rejected"
+  std::string to_line() const;
+};
+
+struct ImportOptions
+{
+  Limits limits;
+  // Called for every rejected input with its one-line diagnostic.
+  std::function<void(const std::string&)> on_rejected;
+  // Called for an input that held reports but also a bad attachment ("SOURCE: REASON: detail").
+  std::function<void(const std::string&)> on_warning;
+  // Called after each input (for progress display).
+  std::function<void(const ImportStats&)> on_progress;
+};
+
+// Imports every input of `source` into `store`. Errors: the store failed (the message in
+// flight is not stored and the run stops) or the source failed.
+Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore& store,
+                               const ImportOptions& options);
+
+} // namespace dmarc::pipeline

@@ -1,0 +1,407 @@
+#include "store/sqlite_store.hpp"
+
+#include "store/sqlite.hpp"
+
+#include <string>
+
+namespace dmarc::store {
+
+namespace {
+
+// The statements of the import path, prepared once per connection (Connection::cached).
+constexpr const char* k_find_message = "SELECT id, status FROM messages WHERE checksum = ?1 AND size = ?2";
+constexpr const char* k_insert_message =
+  "INSERT INTO messages (source, account, mailbox, uidvalidity, uid, message_id, subject,"
+  " date_header, checksum, size, first_seen, last_seen, status, reason, detail)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'rejected', NULL, NULL)";
+constexpr const char* k_touch_message =
+  "UPDATE messages SET source = ?2, account = ?3, mailbox = ?4, uidvalidity = ?5, uid = ?6,"
+  " last_seen = ?7, seen_count = seen_count + 1 WHERE id = ?1";
+constexpr const char* k_finish_message =
+  "UPDATE messages SET status = ?2, reason = ?3, detail = ?4,"
+  " reports_new = reports_new + ?5, reports_duplicate = ?6 WHERE id = ?1";
+constexpr const char* k_insert_report =
+  "INSERT INTO aggregate_reports (message, org_name, email, extra_contact_info, report_id,"
+  " domain, begin_ts, end_ts, version, xml_namespace, generator, errors, adkim, aspf, p, sp,"
+  " np, pct, fo, testing, discovery_method, recovered, record_count, message_count,"
+  " dmarc_pass_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+  " ON CONFLICT (org_name, report_id, domain) DO NOTHING";
+constexpr const char* k_insert_record =
+  "INSERT INTO aggregate_records (report, source_ip, count, disposition, dkim, spf,"
+  " header_from, envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_aligned)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr const char* k_insert_auth =
+  "INSERT INTO auth_results (record, seq, kind, domain, selector, scope, result, human_result,"
+  " aligned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* k_insert_reason =
+  "INSERT INTO override_reasons (record, seq, type, comment) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* k_insert_raw =
+  "INSERT INTO raw_documents (report_type, report, format, bytes) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* k_insert_tls =
+  "INSERT INTO tls_reports (message, org_name, contact_info, report_id, domain, begin_ts, end_ts)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (org_name, report_id, domain) DO NOTHING";
+constexpr const char* k_insert_policy =
+  "INSERT INTO tls_policies (report, seq, policy_type, policy_string, policy_domain, mx_hosts,"
+  " success_count, failure_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* k_insert_failure =
+  "INSERT INTO tls_failures (policy, result_type, sending_mta_ip, receiving_mx_hostname,"
+  " receiving_mx_helo, receiving_ip, failed_session_count, additional_information,"
+  " failure_reason_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* k_insert_failure_report =
+  "INSERT INTO failure_reports (message, subject, raw_gzip) VALUES (?1, ?2, ?3)"
+  " ON CONFLICT (message) DO NOTHING";
+
+std::string join(const std::vector<std::string>& items, std::string_view separator)
+{
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) {
+      out.append(separator);
+    }
+    out.append(item);
+  }
+  return out;
+}
+
+// Counts above 2^63 - 1 cannot be stored in an SQLite INTEGER; clamp rather than wrap.
+int64_t to_db_count(uint64_t count)
+{
+  constexpr auto max = static_cast<uint64_t>(INT64_MAX);
+  return static_cast<int64_t>(count > max ? max : count);
+}
+
+} // namespace
+
+Result<StoreOutcome> SqliteStore::store(const ParsedMessage& message)
+{
+  Connection& c = m_db.connection();
+  if (auto r = c.exec("BEGIN IMMEDIATE"); !r) {
+    return r.error();
+  }
+  auto outcome = store_in_transaction(message);
+  if (!outcome) {
+    (void)c.exec("ROLLBACK");
+    return outcome.error();
+  }
+  if (auto r = c.exec("COMMIT"); !r) {
+    (void)c.exec("ROLLBACK");
+    return r.error();
+  }
+  return outcome;
+}
+
+Result<StoreOutcome> SqliteStore::store_in_transaction(const ParsedMessage& message)
+{
+  Connection& c = m_db.connection();
+  const MessageMeta& meta = message.meta;
+  const int64_t now = m_clock.now();
+  StoreOutcome outcome;
+
+  // The message row: one per distinct content, so a re-import updates instead of adding.
+  std::string previous_status;
+  {
+    auto find = c.cached(k_find_message);
+    if (!find) {
+      return find.error();
+    }
+    (*find)->bind_static(1, meta.checksum).bind(2, meta.size);
+    auto row = (*find)->step();
+    if (!row) {
+      return row.error();
+    }
+    if (*row) {
+      outcome.message_row = (*find)->column_int(0);
+      previous_status = (*find)->column_text(1);
+    }
+    (*find)->reset();
+  }
+  if (outcome.message_row != 0) {
+    auto touch = c.cached(k_touch_message);
+    if (!touch) {
+      return touch.error();
+    }
+    (*touch)->bind(1, outcome.message_row).bind_static(2, meta.source).bind_static(3, meta.account);
+    (*touch)->bind_static(4, meta.mailbox).bind(5, meta.uidvalidity).bind(6, meta.uid).bind(7, now);
+    if (auto r = (*touch)->run(); !r) {
+      return r.error();
+    }
+  } else {
+    auto insert = c.cached(k_insert_message);
+    if (!insert) {
+      return insert.error();
+    }
+    Statement& s = **insert;
+    s.bind_static(1, meta.source).bind_static(2, meta.account).bind_static(3, meta.mailbox);
+    s.bind(4, meta.uidvalidity).bind(5, meta.uid);
+    s.bind_static(6, meta.message_id).bind_static(7, meta.subject).bind_static(8, meta.date_header);
+    s.bind_static(9, meta.checksum).bind(10, meta.size).bind(11, now);
+    if (auto r = s.run(); !r) {
+      return r.error();
+    }
+    outcome.message_row = c.last_insert_rowid();
+  }
+
+  for (std::size_t i = 0; i < message.aggregates.size(); ++i) {
+    uint64_t records = 0;
+    auto added = insert_aggregate(outcome.message_row, message.aggregates[i],
+                                  message.aggregate_raw[i], records);
+    if (!added) {
+      return added.error();
+    }
+    if (*added) {
+      ++outcome.dmarc_new;
+      outcome.records_new += records;
+    } else {
+      ++outcome.dmarc_duplicate;
+    }
+  }
+  for (std::size_t i = 0; i < message.tls.size(); ++i) {
+    auto added = insert_tls(outcome.message_row, message.tls[i], message.tls_raw[i]);
+    if (!added) {
+      return added.error();
+    }
+    ++(*added ? outcome.tls_new : outcome.tls_duplicate);
+  }
+  const bool has_reports = !message.aggregates.empty() || !message.tls.empty();
+  if (message.failure_report && !has_reports) {
+    auto insert = c.cached(k_insert_failure_report);
+    if (!insert) {
+      return insert.error();
+    }
+    (*insert)->bind(1, outcome.message_row).bind_static(2, meta.subject);
+    (*insert)->bind_blob(3, message.failure_raw_gzip ? std::string_view(*message.failure_raw_gzip)
+                                                     : std::string_view());
+    if (auto r = (*insert)->run(); !r) {
+      return r.error();
+    }
+    outcome.failure_new = c.changes() > 0;
+    outcome.failure_duplicate = !outcome.failure_new;
+  }
+
+  const int new_reports = outcome.dmarc_new + outcome.tls_new;
+  const int duplicates = outcome.dmarc_duplicate + outcome.tls_duplicate;
+  OptString reason;
+  OptString detail;
+  if (has_reports) {
+    outcome.status = new_reports > 0 ? MessageStatus::imported : MessageStatus::duplicate;
+    if (outcome.status == MessageStatus::duplicate && previous_status == "imported") {
+      // Seeing the same message again leaves its first verdict in place.
+      outcome.status = MessageStatus::imported;
+    }
+    if (!message.warnings.empty()) {
+      reason = std::string(to_string(message.warnings.front().kind));
+      detail = message.warnings.front().detail;
+    }
+  } else if (message.failure_report) {
+    outcome.status = MessageStatus::failure;
+  } else {
+    outcome.status = MessageStatus::rejected;
+    const Error rejection =
+      message.rejection.value_or(make_error(ErrorKind::not_a_report, "no report found"));
+    reason = std::string(to_string(rejection.kind));
+    detail = rejection.detail;
+  }
+  auto finish = c.cached(k_finish_message);
+  if (!finish) {
+    return finish.error();
+  }
+  (*finish)->bind(1, outcome.message_row).bind_static(2, to_string(outcome.status));
+  (*finish)->bind_static(3, reason).bind_static(4, detail).bind(5, new_reports).bind(6, duplicates);
+  if (auto r = (*finish)->run(); !r) {
+    return r.error();
+  }
+  // What this pass did is reported with the pass's own status, not the stored one.
+  if ((has_reports && new_reports == 0) || outcome.failure_duplicate) {
+    outcome.status = MessageStatus::duplicate;
+  }
+  return outcome;
+}
+
+Result<bool> SqliteStore::insert_aggregate(int64_t message_row, const AggregateReport& report,
+                                           const RawDocument& raw, uint64_t& records)
+{
+  Connection& c = m_db.connection();
+  int64_t messages = 0;
+  int64_t passing = 0;
+  for (const AggregateRecord& r : report.records) {
+    const int64_t n = to_db_count(r.count);
+    messages += n;
+    if (r.dkim == "pass" || r.spf == "pass") {
+      passing += n;
+    }
+  }
+  const std::string errors = join(report.errors, "\n");
+  const PolicyPublished& p = report.policy;
+  {
+    auto insert = c.cached(k_insert_report);
+    if (!insert) {
+      return insert.error();
+    }
+    Statement& s = **insert;
+    s.bind(1, message_row).bind_static(2, report.org_name).bind_static(3, report.email);
+    s.bind_static(4, report.extra_contact_info).bind_static(5, report.report_id);
+    s.bind_static(6, p.domain).bind(7, report.begin).bind(8, report.end);
+    s.bind_static(9, report.version).bind_static(10, report.xml_namespace);
+    s.bind_static(11, report.generator);
+    if (report.errors.empty()) {
+      s.bind_null(12);
+    } else {
+      s.bind_static(12, errors);
+    }
+    s.bind_static(13, p.adkim).bind_static(14, p.aspf).bind_static(15, p.p).bind_static(16, p.sp);
+    s.bind_static(17, p.np).bind(18, p.pct).bind_static(19, p.fo).bind_static(20, p.testing);
+    s.bind_static(21, p.discovery_method).bind(22, int64_t{report.recovered ? 1 : 0});
+    s.bind(23, static_cast<int64_t>(report.records.size())).bind(24, messages).bind(25, passing);
+    if (auto r = s.run(); !r) {
+      return r.error();
+    }
+    if (c.changes() == 0) {
+      return false;
+    }
+  }
+  const int64_t report_row = c.last_insert_rowid();
+
+  auto record_stmt = c.cached(k_insert_record);
+  if (!record_stmt) {
+    return record_stmt.error();
+  }
+  Statement& rec = **record_stmt;
+  auto auth_stmt = c.cached(k_insert_auth);
+  if (!auth_stmt) {
+    return auth_stmt.error();
+  }
+  Statement& auth = **auth_stmt;
+  for (const AggregateRecord& r : report.records) {
+    rec.bind(1, report_row).bind_static(2, r.source_ip).bind(3, to_db_count(r.count));
+    rec.bind_static(4, r.disposition).bind_static(5, r.dkim).bind_static(6, r.spf);
+    rec.bind_static(7, r.header_from).bind_static(8, r.envelope_from).bind_static(9, r.envelope_to);
+    rec.bind(10, int64_t{r.dkim_aligned}).bind(11, int64_t{r.spf_aligned});
+    rec.bind(12, int64_t{r.dmarc_aligned});
+    if (auto result = rec.run(); !result) {
+      return result.error();
+    }
+    const int64_t record_row = c.last_insert_rowid();
+    int64_t seq = 0;
+    for (const DkimResult& d : r.dkim_results) {
+      auth.bind(1, record_row).bind(2, seq++).bind_static(3, "dkim").bind_static(4, d.domain);
+      auth.bind_static(5, d.selector).bind_null(6).bind_static(7, d.result);
+      auth.bind_static(8, d.human_result);
+      auth.bind(9, int64_t{d.aligned});
+      if (auto result = auth.run(); !result) {
+        return result.error();
+      }
+    }
+    for (const SpfResult& sr : r.spf_results) {
+      auth.bind(1, record_row).bind(2, seq++).bind_static(3, "spf").bind_static(4, sr.domain);
+      auth.bind_null(5).bind_static(6, sr.scope).bind_static(7, sr.result);
+      auth.bind_static(8, sr.human_result);
+      auth.bind(9, int64_t{sr.aligned});
+      if (auto result = auth.run(); !result) {
+        return result.error();
+      }
+    }
+    if (!r.reasons.empty()) {
+      auto reason_stmt = c.cached(k_insert_reason);
+      if (!reason_stmt) {
+        return reason_stmt.error();
+      }
+      int64_t reason_seq = 0;
+      for (const PolicyOverrideReason& reason : r.reasons) {
+        (*reason_stmt)->bind(1, record_row).bind(2, reason_seq++).bind_static(3, reason.type);
+        (*reason_stmt)->bind_static(4, reason.comment);
+        if (auto result = (*reason_stmt)->run(); !result) {
+          return result.error();
+        }
+      }
+    }
+  }
+  records = report.records.size();
+
+  auto raw_stmt = c.cached(k_insert_raw);
+  if (!raw_stmt) {
+    return raw_stmt.error();
+  }
+  (*raw_stmt)->bind_static(1, "dmarc").bind(2, report_row).bind_static(3, raw.format);
+  (*raw_stmt)->bind_blob(4, raw.bytes ? std::string_view(*raw.bytes) : std::string_view());
+  if (auto r = (*raw_stmt)->run(); !r) {
+    return r.error();
+  }
+  return true;
+}
+
+Result<bool> SqliteStore::insert_tls(int64_t message_row, const TlsReport& report,
+                                     const RawDocument& raw)
+{
+  Connection& c = m_db.connection();
+  {
+    auto insert = c.cached(k_insert_tls);
+    if (!insert) {
+      return insert.error();
+    }
+    Statement& s = **insert;
+    s.bind(1, message_row).bind_static(2, report.org_name).bind_static(3, report.contact_info);
+    s.bind_static(4, report.report_id).bind_static(5, report.domain());
+    s.bind(6, report.begin).bind(7, report.end);
+    if (auto r = s.run(); !r) {
+      return r.error();
+    }
+    if (c.changes() == 0) {
+      return false;
+    }
+  }
+  const int64_t report_row = c.last_insert_rowid();
+  int64_t seq = 0;
+  for (const TlsPolicy& policy : report.policies) {
+    auto insert = c.cached(k_insert_policy);
+    if (!insert) {
+      return insert.error();
+    }
+    const std::string policy_string = join(policy.policy_string, "\n");
+    const std::string mx_hosts = join(policy.mx_hosts, ",");
+    Statement& s = **insert;
+    s.bind(1, report_row).bind(2, seq++).bind_static(3, policy.policy_type);
+    if (policy.policy_string.empty()) {
+      s.bind_null(4);
+    } else {
+      s.bind_static(4, policy_string);
+    }
+    s.bind_static(5, policy.policy_domain);
+    if (policy.mx_hosts.empty()) {
+      s.bind_null(6);
+    } else {
+      s.bind_static(6, mx_hosts);
+    }
+    s.bind(7, to_db_count(policy.successful_sessions)).bind(8, to_db_count(policy.failed_sessions));
+    if (auto r = s.run(); !r) {
+      return r.error();
+    }
+    const int64_t policy_row = c.last_insert_rowid();
+    for (const TlsFailureDetail& f : policy.failures) {
+      auto failure = c.cached(k_insert_failure);
+      if (!failure) {
+        return failure.error();
+      }
+      Statement& fs = **failure;
+      fs.bind(1, policy_row).bind_static(2, f.result_type).bind_static(3, f.sending_mta_ip);
+      fs.bind_static(4, f.receiving_mx_hostname).bind_static(5, f.receiving_mx_helo);
+      fs.bind_static(6, f.receiving_ip).bind(7, to_db_count(f.failed_session_count));
+      fs.bind_static(8, f.additional_information).bind_static(9, f.failure_reason_code);
+      if (auto r = fs.run(); !r) {
+        return r.error();
+      }
+    }
+  }
+  auto raw_stmt = c.cached(k_insert_raw);
+  if (!raw_stmt) {
+    return raw_stmt.error();
+  }
+  (*raw_stmt)->bind_static(1, "tlsrpt").bind(2, report_row).bind_static(3, raw.format);
+  (*raw_stmt)->bind_blob(4, raw.bytes ? std::string_view(*raw.bytes) : std::string_view());
+  if (auto r = (*raw_stmt)->run(); !r) {
+    return r.error();
+  }
+  return true;
+}
+
+} // namespace dmarc::store

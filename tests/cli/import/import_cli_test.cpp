@@ -1,0 +1,264 @@
+// End-to-end tests of `dmarcctl import`, `export`, `summary` and `db check`: the built
+// binary on real files, Maildirs, mboxes and stdin; the database read with plain SQL.
+#include "support/process.hpp"
+#include "support/sqlite_query.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sys/stat.h>
+
+using namespace dmarc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small report mail with the XML as a plain text/xml attachment (no transfer encoding).
+std::string report_mail(const std::string& xml, const std::string& message_id)
+{
+  return "From: dmarc-noreply@reporter.example.net\r\n"
+         "To: dmarc-reports@example.com\r\n"
+         "Subject: Report domain: example.com Submitter: reporter.example.net\r\n"
+         "Message-ID: <" + message_id + ">\r\n"
+         "MIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+         "--b1\r\nContent-Type: text/plain\r\n\r\nThis is a DMARC report.\r\n"
+         "--b1\r\nContent-Type: text/xml\r\n"
+         "Content-Disposition: attachment; filename=\"report.xml\"\r\n\r\n"
+         + xml + "\r\n--b1--\r\n";
+}
+
+// A DMARC report with `records` records (counts 1..n), all from 192.0.2.x.
+std::string generated_report(const std::string& report_id, int records)
+{
+  std::string xml = "<?xml version=\"1.0\"?>\n<feedback><report_metadata><org_name>gen.example.net"
+                    "</org_name><email>a@gen.example.net</email><report_id>" + report_id +
+                    "</report_id><date_range><begin>1700000000</begin><end>1700086399</end>"
+                    "</date_range></report_metadata><policy_published><domain>example.com"
+                    "</domain><p>none</p></policy_published>\n";
+  for (int i = 1; i <= records; ++i) {
+    xml += "<record><row><source_ip>192.0.2." + std::to_string(i % 250 + 1) + "</source_ip><count>"
+           + std::to_string(i) + "</count><policy_evaluated><disposition>none</disposition>"
+           "<dkim>pass</dkim><spf>fail</spf></policy_evaluated></row><identifiers><header_from>"
+           "example.com</header_from></identifiers><auth_results><dkim><domain>example.com</domain>"
+           "<selector>s1</selector><result>pass</result></dkim><spf><domain>example.com</domain>"
+           "<result>fail</result></spf></auth_results></record>\n";
+  }
+  return xml + "</feedback>\n";
+}
+
+} // namespace
+
+TEST_CASE("export writes exactly the documented JSON line and parsedmarc's CSV")
+{
+  TempDir dir;
+  const std::string db = dir / "e.sqlite";
+  const RunResult imported = dmarcctl({"--db", db, "import", fixture("expected/export-sample.xml")});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+
+  const RunResult jsonl = dmarcctl({"--db", db, "export", "--format", "jsonl"});
+  REQUIRE(jsonl.exit_code == 0);
+  CHECK(jsonl.out == read_file(fixture("expected/export-sample.jsonl")));
+
+  const RunResult csv = dmarcctl({"--db", db, "export", "--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out == read_file(fixture("expected/export-sample.csv")));
+
+  const RunResult other = dmarcctl({"--db", db, "export", "--domain", "example.org"});
+  REQUIRE(other.exit_code == 0);
+  CHECK(other.out.empty());
+}
+
+TEST_CASE("a Maildir is read from cur/ and new/, with Maildir++ subfolders, nothing else")
+{
+  TempDir dir;
+  const fs::path maildir = dir / "Maildir";
+  for (const char* sub : {"cur", "new", "tmp", ".Archive/cur", ".Archive/new", ".Archive/tmp"}) {
+    fs::create_directories(maildir / sub);
+  }
+  write_file((maildir / "cur/1700000000.M1.host:2,S").string(),
+             report_mail(generated_report("md-1", 2), "md-1@reporter.example.net"));
+  write_file((maildir / "new/1700000001.M2.host").string(),
+             report_mail(generated_report("md-2", 3), "md-2@reporter.example.net"));
+  write_file((maildir / ".Archive/cur/1700000002.M3.host:2,S").string(),
+             report_mail(generated_report("md-3", 4), "md-3@reporter.example.net"));
+  // Deliveries in progress and Dovecot's own files are not messages.
+  write_file((maildir / "tmp/1700000003.M4.host").string(), "half a mess");
+  write_file((maildir / "dovecot-uidlist").string(), "3 V1700000000 N4\n");
+  write_file((maildir / "dovecot.index.log").string(), std::string(64, '\0'));
+
+  const std::string db = dir / "m.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", maildir.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM aggregate_reports") == 3);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM aggregate_records") == 9);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages") == 3);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE message_id = 'md-2@reporter.example.net'") == 1);
+  CHECK(r.err.find("3 reports imported (3 DMARC, 0 TLS), 9 records, 0 duplicates") != std::string::npos);
+}
+
+TEST_CASE("an mbox is split into its messages, >From lines unescaped")
+{
+  TempDir dir;
+  std::string mbox;
+  for (int i = 1; i <= 3; ++i) {
+    mbox += "From MAILER-DAEMON Thu Nov 16 00:00:0" + std::to_string(i) + " 2023\n";
+    std::string mail = report_mail(generated_report("mbox-" + std::to_string(i), i),
+                                   "mbox-" + std::to_string(i) + "@reporter.example.net");
+    // mbox files use LF line ends.
+    std::string lf;
+    for (char c : mail) {
+      if (c != '\r') lf += c;
+    }
+    // A body line that starts with "From " is escaped in mbox.
+    lf.insert(lf.find("This is a DMARC report."), ">From the reporter:\n");
+    mbox += lf + "\n";
+  }
+  write_file(dir / "reports.mbox", mbox);
+  const std::string db = dir / "mb.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", dir / "reports.mbox"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM aggregate_reports") == 3);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM aggregate_records") == 6);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE source LIKE '%reports.mbox#_'") == 3);
+}
+
+TEST_CASE("one message on stdin with -")
+{
+  TempDir dir;
+  const std::string db = dir / "s.sqlite";
+  RunOptions options;
+  options.stdin_data = report_mail(generated_report("stdin-1", 5), "stdin-1@reporter.example.net");
+  const RunResult r = dmarcctl({"--db", db, "import", "-"}, options);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(scalar(db, "SELECT SUM(count) FROM aggregate_records") == 15);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE source = '-'") == 1);
+}
+
+TEST_CASE("bad inputs are reported as SOURCE: REASON: detail, recorded, and the run goes on")
+{
+  TempDir dir;
+  write_file(dir / "empty.xml", "");
+  write_file(dir / "notes.txt", "just some text\n");
+  write_file(dir / "broken.xml", "<feedback><report_metadata><org_name>x</org_name>");
+  write_file(dir / "good.xml", generated_report("good-1", 2));
+  const std::string db = dir / "b.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", dir / "empty.xml", dir / "notes.txt",
+                                dir / "broken.xml", dir / "good.xml"});
+  CHECK(r.exit_code == 3);
+  const auto err = lines(r.err);
+  REQUIRE(err.size() == 4);
+  CHECK(err[0] == dir / "empty.xml" + ": empty: zero bytes");
+  CHECK(err[1].rfind(dir / "notes.txt" + ": not-a-report: ", 0) == 0);
+  CHECK(err[2].rfind(dir / "broken.xml" + ": invalid-report: ", 0) == 0);
+  CHECK(err[3] == "1 report imported (1 DMARC, 0 TLS), 2 records, 0 duplicates, "
+                  "0 failure reports, 3 rejected");
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE status = 'rejected'") == 3);
+  const auto reasons = query(db, "SELECT reason FROM messages WHERE status = 'rejected' ORDER BY id");
+  REQUIRE(reasons.size() == 3);
+  CHECK(*reasons[0][0] == "empty");
+  CHECK(*reasons[1][0] == "not-a-report");
+  CHECK(*reasons[2][0] == "invalid-report");
+  CHECK(scalar(db, "SELECT COUNT(*) FROM aggregate_reports") == 1);
+
+  SECTION("-q prints the rejections and nothing else")
+  {
+    const RunResult quiet = dmarcctl({"-q", "--db", db, "import", dir / "empty.xml", dir / "good.xml"});
+    CHECK(quiet.exit_code == 3);
+    CHECK(quiet.out.empty());
+    CHECK(lines(quiet.err) == std::vector<std::string>{dir / "empty.xml" + ": empty: zero bytes"});
+  }
+}
+
+TEST_CASE("exit codes: 2 for usage, 1 when the database cannot be written")
+{
+  TempDir dir;
+  CHECK(dmarcctl({"import"}).exit_code == 2);
+  CHECK(dmarcctl({"--no-such-option", "summary"}).exit_code == 2);
+  const RunResult typo = dmarcctl({"improt", "x"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("did you mean 'import'?") != std::string::npos);
+  CHECK(dmarcctl({"export", "--format", "xml"}).exit_code == 2);
+
+  write_file(dir / "good.xml", generated_report("g", 1));
+  const RunResult unwritable = dmarcctl({"--db", dir / "no/such/dir/x.sqlite", "import", dir / "good.xml"});
+  CHECK(unwritable.exit_code == 1);
+  CHECK(unwritable.err.find("no/such/dir/x.sqlite") != std::string::npos);
+
+  const RunResult missing = dmarcctl({"--db", dir / "absent.sqlite", "summary"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("no database at") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "absent.sqlite"));
+}
+
+TEST_CASE("every command has --help")
+{
+  for (const auto& args : std::vector<std::vector<std::string>>{
+         {"--help"}, {"import", "--help"}, {"export", "--help"}, {"summary", "--help"},
+         {"db", "--help"}, {"db", "check", "--help"}}) {
+    const RunResult r = dmarcctl(args);
+    INFO(args.front());
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Usage:") != std::string::npos);
+  }
+}
+
+TEST_CASE("the database file is created with mode 0600 and passes db check")
+{
+  TempDir dir;
+  write_file(dir / "good.xml", generated_report("perm", 1));
+  const std::string db = dir / "p.sqlite";
+  REQUIRE(dmarcctl({"--db", db, "import", dir / "good.xml"}).exit_code == 0);
+  struct stat st{};
+  REQUIRE(stat(db.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  const RunResult check = dmarcctl({"--db", db, "db", "check"});
+  CHECK(check.exit_code == 0);
+  CHECK(check.out.find("integrity:        ok") != std::string::npos);
+  CHECK(check.out.find("dmarc reports:    1 (1 records, 1 messages)") != std::string::npos);
+}
+
+TEST_CASE("summary totals per domain, in text, json and csv")
+{
+  TempDir dir;
+  write_file(dir / "a.xml", generated_report("sum-a", 4));   // 1+2+3+4 = 10 messages, all pass
+  const std::string db = dir / "s.sqlite";
+  REQUIRE(dmarcctl({"--db", db, "import", dir / "a.xml", fixture("expected/export-sample.xml")}).exit_code == 0);
+  const RunResult json = dmarcctl({"--db", db, "summary", "--as-of", "2023-11-20", "--since", "30d",
+                                   "--format", "json"});
+  REQUIRE(json.exit_code == 0);
+  // example.com: 10 + 4294967296 + 3 messages; passing: 10 + 4294967296.
+  CHECK(json.out.find("\"messages\": 4294967309") != std::string::npos);
+  CHECK(json.out.find("\"dmarc_pass\": 4294967306") != std::string::npos);
+  CHECK(json.out.find("\"reports\": 2") != std::string::npos);
+  const RunResult csv = dmarcctl({"--db", db, "summary", "--as-of", "2023-11-20", "--since", "30d",
+                                  "--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(lines(csv.out).at(1).rfind("example.com,2,6,4294967309,4294967306,", 0) == 0);
+  const RunResult outside = dmarcctl({"--db", db, "summary", "--as-of", "2023-10-01"});
+  CHECK(outside.out.find("No reports in this period.") != std::string::npos);
+}
+
+TEST_CASE("peak memory is bounded by the largest report, not by the number of reports")
+{
+  TempDir dir;
+  fs::create_directories(dir / "many");
+  // 50 reports of 1,000 records: 50,000 records in all.
+  for (int i = 0; i < 50; ++i) {
+    write_file(dir / ("many/r" + std::to_string(i) + ".xml"), generated_report("mem-" + std::to_string(i), 1000));
+  }
+  fs::create_directories(dir / "one");
+  fs::copy_file(dir / "many/r0.xml", dir / "one/r0.xml");
+  const RunResult one = dmarcctl({"-q", "--db", dir / "one.sqlite", "import", dir / "one"});
+  const RunResult many = dmarcctl({"-q", "--db", dir / "many.sqlite", "import", dir / "many"});
+  REQUIRE(one.exit_code == 0);
+  REQUIRE(many.exit_code == 0);
+  CHECK(scalar(dir / "many.sqlite", "SELECT COUNT(*) FROM aggregate_records") == 50000);
+  INFO("peak RSS: one report " << one.max_rss_kb << " KiB, 50 reports " << many.max_rss_kb << " KiB");
+  // The SQLite page cache may grow a little with the database; the documents must not add up.
+  CHECK(many.max_rss_kb < one.max_rss_kb + 16 * 1024);
+}

@@ -1,0 +1,173 @@
+#include "config/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace dmarc::config;
+
+namespace {
+Config parse_ok(const std::string& text)
+{
+  std::vector<Issue> issues;
+  Config c = parse(text, "t.toml", issues);
+  for (const Issue& i : issues) {
+    FAIL_CHECK(i.line << ":" << i.column << ": " << i.message);
+  }
+  return c;
+}
+
+std::vector<Issue> issues_of(const std::string& text)
+{
+  std::vector<Issue> issues;
+  (void)parse(text, "t.toml", issues);
+  return issues;
+}
+} // namespace
+
+TEST_CASE("the documented example configuration parses with every key")
+{
+  const Config c = parse_ok(R"(
+[database]
+path = "/var/lib/dmarcctl/reports.sqlite"
+
+[[imap]]
+name = "dmarc"
+url = "imaps://mail.example.com:993"
+username = "dmarc-reports@example.com"
+password_file = "/etc/dmarcctl/dmarc.pass"
+ca_file = "/etc/ssl/certs/my-ca.pem"
+mailboxes = ["INBOX", "Berichte/Prüfung"]
+after = "move"
+archive = "Archive/DMARC"
+invalid = "Invalid"
+batch = 200
+
+[[imap]]
+name = "tls"
+url = "imap://127.0.0.1:10143"
+username = "tls-reports@example.com"
+password_env = "TLS_PASS"
+tls = "none"
+after = "delete"
+
+[advisor]
+window_days = 21
+reject_pass_share = 0.99
+
+[[domain]]
+name = "example.com"
+authorized_ips = ["203.0.113.10/32", "198.51.100.0/24", "2001:db8:10::/48"]
+authorized_ptr_domains = ["mxrouting.net"]
+dkim_selectors = ["mailcow", "x"]
+
+[gelf]
+url = "udp://graylog.example.com:12201"
+compress = "gzip"
+host = "mail.example.com"
+
+[limits]
+max_document_bytes = 1048576
+)");
+  CHECK(c.database_path == "/var/lib/dmarcctl/reports.sqlite");
+  REQUIRE(c.imap.size() == 2);
+  CHECK(c.imap[0].name == "dmarc");
+  CHECK(c.imap[0].mailboxes == std::vector<std::string>{"INBOX", "Berichte/Prüfung"});
+  CHECK(c.imap[0].after == AfterAction::move);
+  CHECK(c.imap[0].archive == "Archive/DMARC");
+  CHECK(c.imap[0].batch == 200);
+  CHECK(c.imap[0].tls == TlsMode::required);
+  CHECK(c.imap[1].tls == TlsMode::none);
+  CHECK(c.imap[1].after == AfterAction::remove);
+  CHECK(c.imap[1].mailboxes == std::vector<std::string>{"INBOX"});
+  CHECK(c.advisor.window_days == 21);
+  CHECK(c.advisor.reject_pass_share == Approx(0.99));
+  CHECK(c.advisor.quarantine_pass_share == Approx(0.98));
+  REQUIRE(c.domains.size() == 1);
+  CHECK(c.domains[0].authorized_ips.size() == 3);
+  CHECK(c.domains[0].dkim_selectors == std::vector<std::string>{"mailcow", "x"});
+  REQUIRE(c.gelf.has_value());
+  CHECK(c.gelf->compress == "gzip");
+  CHECK(c.limits.max_document_bytes == 1048576);
+  CHECK(c.limits.max_zip_entries == 1000);
+}
+
+TEST_CASE("mistakes are reported with their line and a suggestion")
+{
+  const auto issues = issues_of("[[imap]]\nurl = \"imaps://h\"\nusername = \"u\"\n"
+                                "password_file = \"/p\"\nbatchsize = 5\nafter = \"archive\"\n"
+                                "batch = \"ten\"\n");
+  REQUIRE(issues.size() == 3);
+  // Sorted by where they were found: after, batch (type), then unknown keys.
+  bool unknown = false, after = false, batch = false;
+  for (const Issue& i : issues) {
+    if (i.line == 5) {
+      unknown = i.message == "unknown key 'batchsize' in [[imap]] #1 (did you mean 'batch'?)";
+    }
+    if (i.line == 6) {
+      after = i.message.find("after must be one of \"move\", \"seen\", \"delete\", \"leave\"") != std::string::npos;
+    }
+    if (i.line == 7) {
+      batch = i.message == "[[imap]] #1.batch must be an integer";
+    }
+  }
+  CHECK(unknown);
+  CHECK(after);
+  CHECK(batch);
+}
+
+TEST_CASE("a TOML syntax error names its line")
+{
+  const auto issues = issues_of("[database]\npath = \"unterminated\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].line == 2);
+}
+
+TEST_CASE("a password in the file is refused, and so are half-specified accounts")
+{
+  const auto issues = issues_of("[[imap]]\nurl = \"pop3://h\"\nusername = \"u\"\npassword = \"hunter2\"\n");
+  std::string all;
+  for (const Issue& i : issues) {
+    all += i.message + "\n";
+  }
+  CHECK(all.find("a password in the configuration is not accepted") != std::string::npos);
+  CHECK(all.find("url must start with imaps:// or imap://") != std::string::npos);
+  CHECK(all.find("set exactly one of password_file or password_env") != std::string::npos);
+  CHECK(all.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("read_password refuses a file others can read and never shows the password")
+{
+  char path[] = "/tmp/dmarcctl-pass-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, "s3cret-pass\n", 12) == 12);
+  close(fd);
+  ImapAccount a;
+  a.name = "dmarc";
+  a.password_file = path;
+
+  chmod(path, 0644);
+  auto refused = read_password(a);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().detail.find("readable by group or others") != std::string::npos);
+  CHECK(refused.error().detail.find("s3cret") == std::string::npos);
+
+  chmod(path, 0600);
+  auto ok = read_password(a);
+  REQUIRE(ok.ok());
+  CHECK(*ok == "s3cret-pass");
+  std::remove(path);
+
+  ImapAccount env;
+  env.name = "tls";
+  env.password_env = "DMARCCTL_TEST_PASS_VAR";
+  unsetenv("DMARCCTL_TEST_PASS_VAR");
+  CHECK_FALSE(read_password(env).ok());
+  setenv("DMARCCTL_TEST_PASS_VAR", "from-env", 1);
+  CHECK(*read_password(env) == "from-env");
+}

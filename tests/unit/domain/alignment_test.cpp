@@ -1,0 +1,68 @@
+#include "domain/alignment.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace dmarc;
+using namespace dmarc::domain;
+
+TEST_CASE("organizational_domain follows the Public Suffix List")
+{
+  CHECK(organizational_domain("mail.example.com") == "example.com");
+  CHECK(organizational_domain("a.b.example.co.uk") == "example.co.uk");
+  CHECK(organizational_domain("Mail.Example.COM.") == "example.com");
+  CHECK(organizational_domain("bounce.mail.ab.id.au") == "ab.id.au");
+  // A bare public suffix has no registrable part: itself.
+  CHECK(organizational_domain("co.uk") == "co.uk");
+}
+
+TEST_CASE("relaxed alignment compares organizational domains, strict the names")
+{
+  CHECK(aligned("mail.example.com", "example.com", Mode::relaxed));
+  CHECK_FALSE(aligned("mail.example.com", "example.com", Mode::strict));
+  CHECK(aligned("EXAMPLE.com", "example.com", Mode::strict));
+  CHECK_FALSE(aligned("example.net", "example.com", Mode::relaxed));
+  // Two registrants under one public suffix are not aligned.
+  CHECK_FALSE(aligned("a.co.uk", "b.co.uk", Mode::relaxed));
+  CHECK_FALSE(aligned("", "example.com", Mode::relaxed));
+}
+
+TEST_CASE("compute_alignment prefers the reporter's policy_evaluated verdict")
+{
+  AggregateReport report;
+  report.policy.adkim = "s";
+  AggregateRecord with_verdict;
+  with_verdict.header_from = "example.com";
+  with_verdict.dkim = "fail";
+  with_verdict.spf = "pass";
+  with_verdict.dkim_results.push_back({"example.com", std::string("s1"), "pass", std::nullopt, false});
+  report.records.push_back(with_verdict);
+
+  AggregateRecord without_verdict;
+  without_verdict.header_from = "example.com";
+  without_verdict.dkim_results.push_back({"mail.example.com", std::string("s1"), "pass", std::nullopt, false});
+  without_verdict.spf_results.push_back({"bounce.example.com", std::string("mfrom"), "pass", std::nullopt, false});
+  report.records.push_back(without_verdict);
+
+  compute_alignment(report);
+  CHECK_FALSE(report.records[0].dkim_aligned);
+  CHECK(report.records[0].spf_aligned);
+  CHECK(report.records[0].dmarc_aligned);
+  // adkim=s: mail.example.com is not aligned; aspf defaults to relaxed: bounce.example.com is.
+  CHECK_FALSE(report.records[1].dkim_aligned);
+  CHECK_FALSE(report.records[1].dkim_results[0].aligned);
+  CHECK(report.records[1].spf_aligned);
+  CHECK(report.records[1].spf_results[0].aligned);
+  // The per-result flag is computed even where the reporter's verdict decides.
+  CHECK(report.records[0].dkim_results[0].aligned);
+  CHECK(report.records[1].dmarc_aligned);
+}
+
+TEST_CASE("SPF results of scope helo never align")
+{
+  SpfResult helo{"example.com", std::string("helo"), "pass", std::nullopt, false};
+  SpfResult mfrom{"example.com", std::string("mfrom"), "pass", std::nullopt, false};
+  SpfResult unscoped{"example.com", std::nullopt, "pass", std::nullopt, false};
+  CHECK_FALSE(spf_result_aligned(helo, "example.com", Mode::relaxed));
+  CHECK(spf_result_aligned(mfrom, "example.com", Mode::relaxed));
+  CHECK(spf_result_aligned(unscoped, "example.com", Mode::relaxed));
+}
