@@ -202,6 +202,7 @@ Tag tag_of(pugi::xml_node node, const Name (&names)[N])
   return Tag::unknown;
 }
 
+// XML white space (XML 1.0 §2.3 S) plus \f and \v, as text::trim treats them.
 bool is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -244,6 +245,7 @@ std::string to_utf8(RawText raw)
   return text::sanitize_utf8(raw.text);
 }
 
+// ASCII lower case, in place (result words are ASCII; other bytes are left alone).
 void lower_in_place(std::string& s)
 {
   for (char& c : s) {
@@ -999,6 +1001,7 @@ private:
   }
 };
 
+// "XML parse error at offset N: <pugixml's description>" as an invalid-report error.
 Error parse_error(const pugi::xml_parse_result& parsed)
 {
   return make_error(ErrorKind::invalid_report, "XML parse error at offset "

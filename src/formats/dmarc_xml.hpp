@@ -19,10 +19,11 @@
 namespace dmarc::formats {
 
 // Parses one aggregate report document. `document` is used as the parse buffer and is
-// modified. Errors: `invalid-report` with the parser's byte offset or the missing element
-// (wrong root, missing report_id / org_name / date_range / policy domain, no <feedback>
-// close tag), `too-large` (depth, element count, records beyond `limits`).
-// Text values are trimmed and sanitised to UTF-8 (U+FFFD); result words are lower-cased.
+// modified. Errors: `empty` (zero bytes), `invalid-report` with the parser's byte offset or
+// the missing element (wrong root, missing report_id / org_name / date_range / policy domain
+// / p, a bad <count> naming the record, no <feedback> close tag), `too-large` (depth, element
+// count, records beyond `limits`). Text values are trimmed and sanitised to UTF-8 (U+FFFD);
+// result words are lower-cased; `recovered` is set when the XML needed repair.
 Result<AggregateReport> parse_aggregate(std::string& document, const Limits& limits);
 
 } // namespace dmarc::formats

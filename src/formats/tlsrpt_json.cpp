@@ -28,8 +28,10 @@ using nlohmann::json;
 // How many bytes of a bad value an error detail quotes.
 constexpr std::size_t k_quote_max = 64;
 
+// Whether string_list trims its strings (policy-string lines are kept exactly as published).
 enum class Spaces { trim, keep };
 
+// `raw` quoted for an error detail, cut to k_quote_max bytes and made valid UTF-8.
 std::string quote(std::string_view raw)
 {
   const bool cut = raw.size() > k_quote_max;
@@ -382,7 +384,7 @@ Result<TlsReport> parse_tlsrpt(std::string_view document, const Limits& limits)
   } catch (const json::parse_error& e) {
     return make_error(ErrorKind::invalid_report, describe(e));
   } catch (const json::exception& e) {
-    return make_error(ErrorKind::invalid_report, std::string("JSON error: ") + e.what());
+    return make_error(ErrorKind::invalid_report, "JSON error: " + text::sanitize_utf8(e.what()));
   }
 }
 

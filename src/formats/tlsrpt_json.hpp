@@ -12,9 +12,10 @@
 
 namespace dmarc::formats {
 
-// Parses one TLS report. Errors: `invalid-report` (malformed JSON with the byte offset,
-// missing organization-name / report-id / date-range / policies, wrong types),
-// `too-large` (size or nesting beyond `limits`).
+// Parses one TLS report. Errors: `empty` (zero bytes), `invalid-report` (malformed JSON with
+// the byte offset, missing organization-name / report-id / date-range / policies / summary
+// counts, wrong types, negative counts), `too-large` (size or nesting beyond `limits`).
+// Strings are sanitised to UTF-8 (U+FFFD); policy-type and result-type are lower-cased.
 Result<TlsReport> parse_tlsrpt(std::string_view document, const Limits& limits);
 
 } // namespace dmarc::formats

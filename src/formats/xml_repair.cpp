@@ -24,6 +24,7 @@ namespace {
 constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 constexpr std::string_view k_local_name = "feedback";
 
+// XML white space (XML 1.0 §2.3 S).
 bool is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -55,6 +56,7 @@ std::size_t scan_name(std::string_view s, std::size_t pos)
   return pos;
 }
 
+// The first position at or after `pos` that is not white space.
 std::size_t skip_space(std::string_view s, std::size_t pos)
 {
   while (pos < s.size() && is_space(s[pos])) {
@@ -63,6 +65,7 @@ std::size_t skip_space(std::string_view s, std::size_t pos)
   return pos;
 }
 
+// `name` without its namespace prefix.
 std::string_view local_part(std::string_view name)
 {
   const std::size_t colon = name.find(':');

@@ -318,10 +318,10 @@ TEST_CASE("invalid UTF-8 becomes U+FFFD, the report is kept")
 
 TEST_CASE("a declared Latin-1 document and a UTF-16 document arrive as UTF-8")
 {
+  const std::string metadata = "<org_name>Soci\xE9t\xE9</org_name><report_id>l1</report_id>"
+                               "<date_range><begin>1</begin><end>2</end></date_range>";
   const auto latin1 = parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
-                            + report_with("<org_name>Soci\xE9t\xE9</org_name><report_id>l1</report_id>"
-                                          "<date_range><begin>1</begin><end>2</end></date_range>",
-                                          k_policy, k_record));
+                            + report_with(metadata, k_policy, k_record));
   REQUIRE(latin1.ok());
   CHECK(latin1->org_name == "Soci\xC3\xA9t\xC3\xA9");
 

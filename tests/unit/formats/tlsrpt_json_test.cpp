@@ -183,9 +183,8 @@ TEST_CASE("TLS-RPT error details name the key and where it is")
                               limits))
         == R"(invalid-report: "mx-host" in policies[0].policy must be a string or an array )"
            R"(of strings)");
-  CHECK(error_of(parse_tlsrpt(report_with_policy(std::string(k_policy)
-                                                 + R"(,"summary":{"total-successful-session-count":1})"),
-                              limits))
+  const std::string one_count = R"(,"summary":{"total-successful-session-count":1})";
+  CHECK(error_of(parse_tlsrpt(report_with_policy(std::string(k_policy) + one_count), limits))
         == R"(invalid-report: missing "total-failure-session-count" in policies[0].summary)");
   CHECK(error_of(parse_tlsrpt(report_with_policy(policy_and_summary(R"(,"failure-details":{})")),
                               limits))
