@@ -55,7 +55,15 @@ std::optional<int64_t> parse_since(const std::string& text, int64_t now);
 void register_import(CLI::App& app, Context& ctx, int& exit_code);
 void register_export(CLI::App& app, Context& ctx, int& exit_code);
 void register_summary(CLI::App& app, Context& ctx, int& exit_code);
+void register_advise(CLI::App& app, Context& ctx, int& exit_code);
 void register_db(CLI::App& app, Context& ctx, int& exit_code);
 void register_config(CLI::App& app, Context& ctx, int& exit_code);
+void register_fetch(CLI::App& app, Context& ctx, int& exit_code);
+void register_run(CLI::App& app, Context& ctx, int& exit_code);
+void register_forward(CLI::App& app, Context& ctx, int& exit_code);
+
+// The forward step of `run`: sends what is pending to the [gelf] sink (cmd_forward.cpp);
+// ok without doing anything when no [gelf] url is configured.
+ExitCode forward_pending(Context& ctx);
 
 } // namespace dmarc::cli

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 namespace {
 
@@ -72,8 +73,12 @@ int main(int argc, char** argv)
   cli::register_import(app, ctx, exit_code);
   cli::register_export(app, ctx, exit_code);
   cli::register_summary(app, ctx, exit_code);
+  cli::register_advise(app, ctx, exit_code);
   cli::register_db(app, ctx, exit_code);
   cli::register_config(app, ctx, exit_code);
+  cli::register_fetch(app, ctx, exit_code);
+  cli::register_run(app, ctx, exit_code);
+  cli::register_forward(app, ctx, exit_code);
 
   app.parse_complete_callback([&] {
     if (ctx.quiet) {
@@ -97,6 +102,16 @@ int main(int argc, char** argv)
     std::puts(e.what());
     return to_int(ExitCode::ok);
   } catch (const CLI::ParseError& e) {
+    // A password is never taken on the command line: say so without echoing the arguments,
+    // one of which is likely the password (stderr ends up in cron mail and logs).
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view word = argv[i];
+      if (word.rfind("--pass", 0) == 0 || word.rfind("--pw", 0) == 0 || word == "-p") {
+        std::fputs("dmarcctl: passwords are not taken on the command line: set password_file "
+                   "or password_env in the [[imap]] block of the configuration\n", stderr);
+        return to_int(ExitCode::usage);
+      }
+    }
     // A mistyped command shows up as an unexpected argument or a missing subcommand.
     std::string message = e.what();
     for (int i = 1; i < argc; ++i) {

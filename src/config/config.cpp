@@ -84,8 +84,9 @@ public:
   {
     m_known.insert(key);
     if (const toml::node* node = m_table.get(key)) {
-      auto v = node->value<int64_t>();
-      if (!v || !node->is_integer()) {
+      // Only an integer node is converted: value<int64_t>() on a float out of range is UB.
+      const auto v = node->is_integer() ? node->value<int64_t>() : std::nullopt;
+      if (!v) {
         issue(*node, m_where + "." + key + " must be an integer");
       } else if (*v < min || *v > max) {
         issue(*node, m_where + "." + key + " must be between " + std::to_string(min) + " and "
@@ -100,8 +101,8 @@ public:
   {
     m_known.insert(key);
     if (const toml::node* node = m_table.get(key)) {
-      auto v = node->value<int64_t>();
-      if (!v || !node->is_integer() || *v <= 0) {
+      const auto v = node->is_integer() ? node->value<int64_t>() : std::nullopt;
+      if (!v || *v <= 0) {
         issue(*node, m_where + "." + key + " must be a positive integer");
       } else {
         out = static_cast<std::size_t>(*v);

@@ -21,10 +21,16 @@ struct Limits
   std::size_t ratio_floor_bytes = 16u << 20;    // the ratio guard applies past this size
   // ④ parse
   std::size_t max_xml_depth = 64;
-  std::size_t max_xml_elements = 50'000'000;
-  std::size_t max_json_bytes = 64u << 20;
+  // Parsed trees cost far more than their text (a pugixml node is 64 bytes, an element as
+  // little as 4 bytes of XML; a nlohmann value ~32x its JSON), so these bound memory: 10M
+  // elements is ~640 MB of nodes, no more than the largest real report max_document_bytes
+  // admits (~380k records of ~22 elements); 50M took 3.5 GB for a 29 MB gzip of "<a/>"s.
+  // Real TLS reports are kilobytes; 4 MiB of "{},[]" costs ~135 MB (64 MiB took 2.1 GB).
+  std::size_t max_xml_elements = 10'000'000;
+  std::size_t max_json_bytes = 4u << 20;
   std::size_t max_json_depth = 64;
-  std::size_t max_records = 5'000'000;          // records per report
+  // 1M records cannot fit a real report into max_document_bytes anyway (~700 bytes each).
+  std::size_t max_records = 1'000'000;          // records per report
 };
 
 } // namespace dmarc

@@ -10,6 +10,7 @@
 #include "core/limits.hpp"
 #include "core/result.hpp"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,9 +54,47 @@ Result<std::vector<Document>> expand(std::string_view bytes, std::string_view na
 // Returns "" only if zlib itself fails (out of memory).
 std::string gzip(std::string_view bytes);
 
+// zlib-compresses `bytes` (RFC 1950 stream: 0x78 header, deflate, Adler-32) at `level`
+// (1 fast ... 9 small). Returns "" only if zlib itself fails (out of memory).
+std::string zlib_compress(std::string_view bytes, int level = 1);
+
+enum class Framing { zlib, gzip };   // RFC 1950 or RFC 1952 framing of a deflate stream
+
+// A deflate stream kept for many small inputs (GELF messages over UDP): the state is
+// allocated once and reset per call, so compressing a 1 KiB message costs no allocation,
+// only the deflate itself. Not thread-safe: one Deflater per thread.
+class Deflater
+{
+public:
+  explicit Deflater(Framing framing, int level = 1);
+  ~Deflater();
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  // Replaces `out` with one complete zlib or gzip stream of `bytes`. false only if zlib
+  // fails (out of memory); `out` is then empty.
+  bool compress(std::string_view bytes, std::string& out);
+
+private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+
 // Expands the first gzip member of `bytes` (as produced by gzip()), capped at `max_bytes`
 // and at the default Limits ratio guard. Errors as expand(): `empty` for zero input bytes,
 // `corrupt-archive` (also for input that is not gzip), `too-large`.
 Result<std::string> gunzip(std::string_view bytes, std::size_t max_bytes);
+
+// One member of a zip archive written by zip_archive().
+struct ZipMember
+{
+  std::string name;
+  std::string_view bytes;
+};
+
+// A zip archive (deflate, fixed 2000-01-01 timestamps, so equal input gives equal bytes)
+// holding `files` in order. Used by the benchmark corpus generator and tests, which must
+// not link libzip themselves. Returns "" only if libzip fails (out of memory).
+std::string zip_archive(const std::vector<ZipMember>& files);
 
 } // namespace dmarc::decompress

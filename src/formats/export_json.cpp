@@ -112,29 +112,90 @@ std::string to_jsonl(const TlsReport& report)
 
 std::string summary_to_json(const Summary& summary)
 {
+  auto share = [](int64_t part, int64_t whole) {
+    return whole > 0 ? json(static_cast<double>(part) / static_cast<double>(whole)) : json(nullptr);
+  };
+  auto day = [](int64_t d) { return text::format_date(d * 86400); };
   json domains = json::array();
-  for (const DomainSummary& d : summary.domains) {
+  for (const DomainStats& d : summary.domains) {
+    json reporters = json::array();
+    for (const ReporterStats& r : d.reporters) {
+      reporters.push_back({{"org_name", r.org_name}, {"reports", r.reports},
+                           {"messages", r.messages}, {"days", r.days}});
+    }
+    json sources = json::array();
+    for (const SourceStats& s : d.sources) {
+      sources.push_back({
+        {"ip", s.ip},
+        {"reverse_dns", opt_text(s.reverse_dns)},
+        {"messages", s.messages},
+        {"dmarc_pass", s.dmarc_pass},
+        {"dmarc_pass_share", share(s.dmarc_pass, s.messages)},
+        {"dkim_aligned_share", share(s.dkim_aligned, s.messages)},
+        {"spf_aligned_share", share(s.spf_aligned, s.messages)},
+        {"forwarded", s.forwarded},
+        {"first_seen", day(s.first_day)},
+        {"last_seen", day(s.last_day)},
+      });
+    }
+    json selectors = json::array();
+    for (const SelectorStats& s : d.selectors) {
+      selectors.push_back({{"selector", s.selector}, {"domain", s.dkim_domain},
+                           {"messages", s.messages}, {"pass_share", share(s.pass, s.messages)},
+                           {"aligned_pass_share", share(s.aligned_pass, s.messages)}});
+    }
+    json tls = json::array();
+    for (const TlsPolicyStats& t : d.tls) {
+      json failures = json::object();
+      for (const TlsFailureDay& f : t.failures) {
+        failures[f.result_type] = failures.value(f.result_type, int64_t{0}) + f.sessions;
+      }
+      tls.push_back({
+        {"policy_type", t.policy_type},
+        {"mode", opt_text(t.mode)},
+        {"reports", t.reports},
+        {"reporters", t.reporters},
+        {"days", t.days},
+        {"success", t.success},
+        {"failure", t.failure},
+        {"failure_share", share(t.failure, t.success + t.failure)},
+        {"failures", std::move(failures)},
+      });
+    }
+    json policy = nullptr;
+    if (d.policy.known) {
+      policy = {{"p", d.policy.p}, {"sp", opt(d.policy.sp)},
+                {"pct", d.policy.pct ? json(*d.policy.pct) : json(nullptr)},
+                {"testing", opt(d.policy.testing)}, {"since", day(d.policy.since_day)}};
+    }
     json entry = {
       {"domain", d.domain},
       {"reports", d.reports},
       {"records", d.records},
       {"messages", d.messages},
       {"dmarc_pass", d.dmarc_pass},
-      {"dmarc_pass_share", d.messages > 0 ? json(static_cast<double>(d.dmarc_pass)
-                                                 / static_cast<double>(d.messages))
-                                          : json(nullptr)},
-      {"reporters", d.reporters},
-      {"first_begin", d.first_begin},
-      {"last_end", d.last_end},
-      {"first_date", text::format_date(d.first_begin)},
-      {"last_date", text::format_date(d.last_end)},
-      {"tls", {{"reports", d.tls_reports}, {"success", d.tls_success}, {"failure", d.tls_failure}}},
+      {"dmarc_pass_share", share(d.dmarc_pass, d.messages)},
+      {"dkim_aligned", d.dkim_aligned},
+      {"dkim_aligned_share", share(d.dkim_aligned, d.messages)},
+      {"spf_aligned", d.spf_aligned},
+      {"spf_aligned_share", share(d.spf_aligned, d.messages)},
+      {"dispositions", {{"none", d.messages - d.quarantined - d.rejected},
+                        {"quarantine", d.quarantined}, {"reject", d.rejected}}},
+      {"days", d.days},
+      {"first_date", d.reports > 0 ? json(text::format_date(d.first_begin)) : json(nullptr)},
+      {"last_date", d.reports > 0 ? json(text::format_date(d.last_end)) : json(nullptr)},
+      {"policy", std::move(policy)},
+      {"reporters", std::move(reporters)},
+      {"source_count", d.source_count},
+      {"sources", std::move(sources)},
+      {"selectors", std::move(selectors)},
+      {"tls", std::move(tls)},
     };
     domains.push_back(std::move(entry));
   }
   json doc = {
     {"since", text::format_date(summary.since)},
-    {"until", text::format_date(summary.until)},
+    {"until", text::format_date(summary.until - 1)},
     {"domains", std::move(domains)},
   };
   return dump(doc, 2) + "\n";

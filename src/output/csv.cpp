@@ -152,13 +152,33 @@ std::string aggregate_csv_rows(const AggregateReport& report)
 
 std::string summary_csv(const Summary& summary)
 {
-  std::string out = "domain,reports,records,messages,dmarc_pass,dmarc_pass_share,reporters,"
-                    "first_date,last_date,tls_reports,tls_success,tls_failure\r\n";
-  for (const DomainSummary& d : summary.domains) {
-    char share[32] = "";
-    if (d.messages > 0) {
-      std::snprintf(share, sizeof share, "%.4f",
-                    static_cast<double>(d.dmarc_pass) / static_cast<double>(d.messages));
+  std::string out = "domain,reports,records,messages,dmarc_pass,dmarc_pass_share,dkim_aligned,"
+                    "dkim_aligned_share,spf_aligned,spf_aligned_share,quarantined,rejected,"
+                    "reporters,days,sources,first_date,last_date,policy,tls_success,tls_failure"
+                    "\r\n";
+  auto share = [](int64_t part, int64_t whole) {
+    char buf[32] = "";
+    if (whole > 0) {
+      std::snprintf(buf, sizeof buf, "%.4f", static_cast<double>(part) / static_cast<double>(whole));
+    }
+    return std::string(buf);
+  };
+  for (const DomainStats& d : summary.domains) {
+    int64_t tls_success = 0;
+    int64_t tls_failure = 0;
+    for (const TlsPolicyStats& t : d.tls) {
+      tls_success += t.success;
+      tls_failure += t.failure;
+    }
+    std::string policy;
+    if (d.policy.known) {
+      policy = "p=" + d.policy.p;
+      if (d.policy.pct && *d.policy.pct < 100) {
+        policy += " pct=" + std::to_string(*d.policy.pct);
+      }
+      if (d.policy.testing && *d.policy.testing == "y") {
+        policy += " t=y";
+      }
     }
     Row row;
     row.add(d.domain);
@@ -166,13 +186,21 @@ std::string summary_csv(const Summary& summary)
     row.add(std::to_string(d.records));
     row.add(std::to_string(d.messages));
     row.add(std::to_string(d.dmarc_pass));
-    row.add(share);
-    row.add(std::to_string(d.reporters));
-    row.add(text::format_date(d.first_begin));
-    row.add(text::format_date(d.last_end));
-    row.add(std::to_string(d.tls_reports));
-    row.add(std::to_string(d.tls_success));
-    row.add(std::to_string(d.tls_failure));
+    row.add(share(d.dmarc_pass, d.messages));
+    row.add(std::to_string(d.dkim_aligned));
+    row.add(share(d.dkim_aligned, d.messages));
+    row.add(std::to_string(d.spf_aligned));
+    row.add(share(d.spf_aligned, d.messages));
+    row.add(std::to_string(d.quarantined));
+    row.add(std::to_string(d.rejected));
+    row.add(std::to_string(d.reporters.size()));
+    row.add(std::to_string(d.days));
+    row.add(std::to_string(d.source_count));
+    row.add(d.reports > 0 ? text::format_date(d.first_begin) : std::string());
+    row.add(d.reports > 0 ? text::format_date(d.last_end) : std::string());
+    row.add(policy);
+    row.add(std::to_string(tls_success));
+    row.add(std::to_string(tls_failure));
     out += row.finish();
   }
   return out;

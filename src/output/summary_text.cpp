@@ -1,54 +1,157 @@
 #include "output/summary_text.hpp"
 
 #include "core/text.hpp"
+#include "output/text_layout.hpp"
 
 #include <cstdio>
+#include <map>
 
 namespace dmarc::output {
 
 namespace {
-std::string percent(int64_t part, int64_t whole)
+
+std::string share(int64_t part, int64_t whole)
 {
-  if (whole <= 0) {
-    return "-";
-  }
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * static_cast<double>(part)
-                                             / static_cast<double>(whole));
-  return buf;
+  return whole > 0 ? percent(static_cast<double>(part) / static_cast<double>(whole)) : "-";
 }
+
+// "  LABEL        value" rows of the per domain block.
+std::string row(const std::string& label, const std::string& value)
+{
+  return fit("  " + pad_right(label, 13) + value, 80) + "\n";
+}
+
+void sources_block(const DomainStats& d, std::string& out)
+{
+  if (d.sources.empty()) {
+    return;
+  }
+  std::string head = "Top sources";
+  if (d.source_count > static_cast<int64_t>(d.sources.size())) {
+    head += " (" + thousands(static_cast<int64_t>(d.sources.size())) + " of "
+            + thousands(d.source_count) + ")";
+  }
+  // 4 + 35 label + 15 messages + 3 × 8 shares = 78 columns.
+  out += "  " + pad_right(head, 37) + pad_left("messages", 15) + pad_left("DMARC", 8)
+         + pad_left("DKIM", 8) + pad_left("SPF", 8) + "\n";
+  for (const SourceStats& s : d.sources) {
+    std::string label = s.ip;
+    if (!s.reverse_dns.empty()) {
+      label += " " + s.reverse_dns;
+    }
+    out += "    " + pad_right(fit(label, 35), 35) + pad_left(thousands(s.messages), 15)
+           + pad_left(share(s.dmarc_pass, s.messages), 8)
+           + pad_left(share(s.dkim_aligned, s.messages), 8)
+           + pad_left(share(s.spf_aligned, s.messages), 8) + "\n";
+  }
+}
+
+void reporters_block(const DomainStats& d, std::string& out)
+{
+  if (d.reporters.empty()) {
+    return;
+  }
+  out += "  " + pad_right("Reporters", 37) + pad_left("messages", 15) + pad_left("reports", 8)
+         + pad_left("days", 8) + "\n";
+  std::size_t shown = 0;
+  for (const ReporterStats& r : d.reporters) {
+    if (++shown > 10) {
+      out += "    ... and " + thousands(static_cast<int64_t>(d.reporters.size()) - 10) + " more\n";
+      break;
+    }
+    out += "    " + pad_right(fit(r.org_name.empty() ? "(empty name)" : r.org_name, 35), 35) + pad_left(thousands(r.messages), 15)
+           + pad_left(thousands(r.reports), 8) + pad_left(thousands(r.days), 8) + "\n";
+  }
+}
+
+void selectors_block(const DomainStats& d, std::string& out)
+{
+  if (d.selectors.empty()) {
+    return;
+  }
+  out += "  " + pad_right("DKIM selectors (d=)", 37) + pad_left("messages", 15)
+         + pad_left("pass", 8) + pad_left("aligned", 8) + "\n";
+  std::size_t shown = 0;
+  for (const SelectorStats& s : d.selectors) {
+    if (++shown > 10) {
+      out += "    ... and " + thousands(static_cast<int64_t>(d.selectors.size()) - 10) + " more\n";
+      break;
+    }
+    const std::string label = (s.selector.empty() ? std::string("(none)") : s.selector) + " ("
+                              + s.dkim_domain + ")";
+    out += "    " + pad_right(fit(label, 35), 35) + pad_left(thousands(s.messages), 15)
+           + pad_left(share(s.pass, s.messages), 8)
+           + pad_left(share(s.aligned_pass, s.messages), 8) + "\n";
+  }
+}
+
+void tls_block(const DomainStats& d, std::string& out)
+{
+  for (const TlsPolicyStats& t : d.tls) {
+    const int64_t sessions = t.success + t.failure;
+    std::string line = t.policy_type + (t.mode.empty() ? "" : " (mode " + t.mode + ")") + ": "
+                       + thousands(t.reports) + (t.reports == 1 ? " report, " : " reports, ")
+                       + thousands(sessions) + " sessions, " + share(t.failure, sessions)
+                       + " failed";
+    out += row("TLS-RPT", line);
+    std::map<std::string, int64_t> by_type;
+    for (const TlsFailureDay& f : t.failures) {
+      by_type[f.result_type] += f.sessions;
+    }
+    for (const auto& [type, n] : by_type) {
+      out += fit("    " + pad_right(type, 35) + pad_left(thousands(n), 15), 80) + "\n";
+    }
+  }
+}
+
 } // namespace
 
 std::string summary_text(const Summary& summary)
 {
+  const int64_t days = (summary.until - summary.since) / 86400;
   std::string out = "Reports from " + text::format_date(summary.since) + " to "
-                    + text::format_date(summary.until) + "\n";
+                    + text::format_date(summary.until - 1) + " (" + std::to_string(days)
+                    + (days == 1 ? " day" : " days") + ")\n";
   if (summary.domains.empty()) {
     out += "\nNo reports in this period.\n";
     return out;
   }
-  for (const DomainSummary& d : summary.domains) {
-    out += "\n" + d.domain + "\n";
-    char line[160];
+  for (const DomainStats& d : summary.domains) {
+    out += "\n" + fit(d.domain, 80) + "\n";
     if (d.reports > 0) {
-      std::snprintf(line, sizeof line,
-                    "  DMARC    %lld report%s from %lld reporter%s, %lld message%s, %s pass DMARC\n",
-                    static_cast<long long>(d.reports), d.reports == 1 ? "" : "s",
-                    static_cast<long long>(d.reporters), d.reporters == 1 ? "" : "s",
-                    static_cast<long long>(d.messages), d.messages == 1 ? "" : "s",
-                    percent(d.dmarc_pass, d.messages).c_str());
-      out += line;
+      out += row("DMARC", thousands(d.reports) + (d.reports == 1 ? " report" : " reports")
+                            + " from " + thousands(static_cast<int64_t>(d.reporters.size()))
+                            + (d.reporters.size() == 1 ? " reporter" : " reporters") + " on "
+                            + thousands(d.days) + (d.days == 1 ? " day" : " days") + ", "
+                            + thousands(d.messages) + (d.messages == 1 ? " message" : " messages"));
+      out += row("Pass", share(d.dmarc_pass, d.messages) + " pass DMARC, DKIM aligned "
+                           + share(d.dkim_aligned, d.messages) + ", SPF aligned "
+                           + share(d.spf_aligned, d.messages));
+      out += row("Disposition", "none " + thousands(d.messages - d.quarantined - d.rejected)
+                                  + ", quarantine " + thousands(d.quarantined) + ", reject "
+                                  + thousands(d.rejected));
+      if (d.policy.known) {
+        std::string p = "p=" + d.policy.p;
+        if (d.policy.pct && *d.policy.pct < 100) {
+          p += " pct=" + std::to_string(*d.policy.pct);
+        }
+        if (d.policy.testing && *d.policy.testing == "y") {
+          p += " t=y";
+        }
+        if (d.policy.sp) {
+          p += " sp=" + *d.policy.sp;
+        }
+        p += " (since " + text::format_date(d.policy.since_day * 86400) + ")";
+        out += row("Policy", p);
+      }
+      out += row("Period", text::format_date(d.first_begin) + " to " + text::format_date(d.last_end));
     }
-    if (d.tls_reports > 0) {
-      std::snprintf(line, sizeof line,
-                    "  TLS-RPT  %lld report%s, %lld sessions, %s failed\n",
-                    static_cast<long long>(d.tls_reports), d.tls_reports == 1 ? "" : "s",
-                    static_cast<long long>(d.tls_success + d.tls_failure),
-                    percent(d.tls_failure, d.tls_success + d.tls_failure).c_str());
-      out += line;
+    if (d.reports > 0) {
+      sources_block(d, out);
+      reporters_block(d, out);
+      selectors_block(d, out);
     }
-    out += "  Period   " + text::format_date(d.first_begin) + " to " + text::format_date(d.last_end)
-           + "\n";
+    tls_block(d, out);
   }
   return out;
 }

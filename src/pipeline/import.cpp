@@ -2,9 +2,33 @@
 
 #include "pipeline/ingest.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace dmarc::pipeline {
 
 namespace {
+
+// An import allocates and frees a document-sized buffer, its XML tree and its report per
+// input. glibc's defaults hand every block above its (adaptive) mmap threshold back to the
+// kernel on free and trim the heap top past 128 KiB, so the next input faults the same
+// pages in again, zero-filled: about 5% of the import's CPU time (bench/run). Keeping
+// freed blocks of up to k_keep_bytes in the heap reuses them instead; the peak stays what
+// the largest input needs, as before, because nothing is kept that was not in use at once.
+void keep_freed_memory_for_reuse()
+{
+#if defined(__GLIBC__)
+  constexpr int k_keep_bytes = 64 << 20;
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, k_keep_bytes);
+    mallopt(M_TRIM_THRESHOLD, 2 * k_keep_bytes);
+    return true;
+  }();
+  (void)once;
+#endif
+}
+
 std::string plural(int64_t n, const char* one, const char* many)
 {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -23,6 +47,7 @@ std::string ImportStats::to_line() const
 Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore& store,
                                const ImportOptions& options)
 {
+  keep_freed_memory_for_reuse();
   ImportStats stats;
   fetch::SourceItem item;
   for (;;) {

@@ -31,6 +31,11 @@ struct Collector
 {
   ParsedMessage& out;
   std::optional<Error> worst;
+  // Decompressed document bytes of the message so far: all attachments together stay
+  // within max_document_bytes, as the entries of one zip do (decompress.hpp), so a mail of
+  // many attachments cannot hold more than one cap's worth of documents and their reports.
+  std::size_t expanded = 0;
+  bool full = false;
 
   void fail(Error error)
   {
@@ -56,6 +61,17 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
   auto documents = decompress::expand(bytes, name, limits);
   if (!documents) {
     collector.fail(documents.error());
+    return;
+  }
+  for (const decompress::Document& doc : *documents) {
+    collector.expanded += doc.bytes.size();
+  }
+  if (collector.expanded > limits.max_document_bytes) {
+    collector.full = true;
+    collector.fail(make_error(ErrorKind::too_large,
+                              "documents of the message together larger than "
+                                + std::to_string(limits.max_document_bytes)
+                                + " bytes (max_document_bytes)"));
     return;
   }
   // The raw document as received: archives are kept as they came; plain documents are
@@ -137,6 +153,9 @@ ParsedMessage parse_input(std::string_view bytes, MessageMeta meta, const Limits
     out.meta.subject = message->subject;
     out.meta.date_header = message->date;
     for (const mime::Attachment& attachment : message->attachments) {
+      if (collector.full) {
+        break;
+      }
       const std::string what = attachment.filename.empty()
                                  ? "attachment (" + attachment.content_type + ")"
                                  : "attachment '" + attachment.filename + "'";

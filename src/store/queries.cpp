@@ -329,75 +329,6 @@ Result<void> for_each_tls(Database& db, const ReportFilter& filter,
   }
 }
 
-Result<std::vector<DomainSummary>> domain_summaries(Database& db, const ReportFilter& filter)
-{
-  Connection& c = db.connection();
-  std::map<std::string, DomainSummary> by_domain;
-  {
-    auto stmt = c.prepare(named_query("summary_domains"));
-    if (!stmt) {
-      return stmt.error();
-    }
-    stmt->bind(stmt->index_of(":domain"), filter.domain);
-    stmt->bind(stmt->index_of(":since"), filter.since).bind(stmt->index_of(":until"), filter.until);
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) {
-        return row.error();
-      }
-      if (!*row) {
-        break;
-      }
-      DomainSummary& d = by_domain[stmt->column_text(0)];
-      d.domain = stmt->column_text(0);
-      d.reports = stmt->column_int(1);
-      d.records = stmt->column_int(2);
-      d.messages = stmt->column_int(3);
-      d.dmarc_pass = stmt->column_int(4);
-      d.first_begin = stmt->column_int(5);
-      d.last_end = stmt->column_int(6);
-      d.reporters = stmt->column_int(7);
-    }
-  }
-  {
-    auto stmt = c.prepare(named_query("summary_tls_domains"));
-    if (!stmt) {
-      return stmt.error();
-    }
-    stmt->bind(stmt->index_of(":domain"), filter.domain);
-    stmt->bind(stmt->index_of(":since"), filter.since).bind(stmt->index_of(":until"), filter.until);
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) {
-        return row.error();
-      }
-      if (!*row) {
-        break;
-      }
-      const std::string domain = stmt->column_text(0);
-      const bool had_dmarc = by_domain.count(domain) != 0;
-      DomainSummary& d = by_domain[domain];
-      d.domain = domain;
-      d.tls_reports = stmt->column_int(1);
-      d.tls_success = stmt->column_int(2);
-      d.tls_failure = stmt->column_int(3);
-      if (!had_dmarc) {
-        d.first_begin = stmt->column_int(4);
-        d.last_end = stmt->column_int(5);
-      } else {
-        d.first_begin = std::min(d.first_begin, stmt->column_int(4));
-        d.last_end = std::max(d.last_end, stmt->column_int(5));
-      }
-    }
-  }
-  std::vector<DomainSummary> out;
-  out.reserve(by_domain.size());
-  for (auto& [name, summary] : by_domain) {
-    out.push_back(std::move(summary));
-  }
-  return out;
-}
-
 Result<DatabaseCounts> counts(Database& db)
 {
   Connection& c = db.connection();
@@ -465,6 +396,40 @@ Result<std::string> integrity_check(Database& db)
         line = "foreign key violation in " + line + " row " + stmt->column_text(1);
       }
       problems += line + "\n";
+    }
+  }
+  // The totals kept at import must match the rows: a report is stored whole or not at all
+  // (one transaction per message), so a mismatch means damage, not a crash.
+  constexpr const char* k_consistency[] = {
+    "SELECT 'aggregate report ' || id || ': record_count ' || record_count || ' but '"
+    " || (SELECT COUNT(*) FROM aggregate_records WHERE report = r.id) || ' records'"
+    " FROM aggregate_reports r"
+    " WHERE record_count <> (SELECT COUNT(*) FROM aggregate_records WHERE report = r.id)",
+    // Counts from 2^40 up may add up past 2^63 (stored clamped); SUM would fail on them.
+    "SELECT 'aggregate report ' || id || ': message_count ' || message_count"
+    " || ' but its records count ' || (SELECT SUM(count) FROM aggregate_records WHERE report = r.id)"
+    " FROM aggregate_reports r WHERE CASE WHEN EXISTS (SELECT 1 FROM aggregate_records"
+    " WHERE report = r.id AND count >= 1099511627776) THEN 0 ELSE message_count <>"
+    " (SELECT COALESCE(SUM(count), 0) FROM aggregate_records WHERE report = r.id) END",
+    "SELECT 'aggregate report ' || id || ': no raw document' FROM aggregate_reports r"
+    " WHERE NOT EXISTS (SELECT 1 FROM raw_documents WHERE report_type = 'dmarc' AND report = r.id)",
+    "SELECT 'tls report ' || id || ': no raw document' FROM tls_reports r"
+    " WHERE NOT EXISTS (SELECT 1 FROM raw_documents WHERE report_type = 'tlsrpt' AND report = r.id)",
+  };
+  for (const char* sql : k_consistency) {
+    auto stmt = c.prepare(sql);
+    if (!stmt) {
+      return stmt.error();
+    }
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) {
+        return row.error();
+      }
+      if (!*row) {
+        break;
+      }
+      problems += stmt->column_text(0) + "\n";
     }
   }
   return problems.empty() ? std::string("ok") : problems;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "core/report.hpp"
-#include "core/summary.hpp"
 #include "core/result.hpp"
 #include "store/database.hpp"
 
@@ -47,9 +46,6 @@ Result<void> for_each_tls(Database& db, const ReportFilter& filter,
                           const std::function<Result<void>(const StoredTls&)>& fn);
 
 
-// Per policy domain totals (DMARC and TLS-RPT merged by domain name), sorted by domain.
-Result<std::vector<DomainSummary>> domain_summaries(Database& db, const ReportFilter& filter);
-
 struct DatabaseCounts
 {
   int64_t messages = 0;
@@ -73,7 +69,8 @@ Result<DatabaseCounts> counts(Database& db);
 // VACUUM and a WAL checkpoint.
 Result<void> vacuum(Database& db);
 
-// PRAGMA integrity_check and foreign_key_check: "ok" or the problems found.
+// PRAGMA integrity_check and foreign_key_check, and the import totals against the rows
+// (record_count, message_count, a raw document per report): "ok" or the problems found.
 Result<std::string> integrity_check(Database& db);
 
 } // namespace dmarc::store

@@ -114,6 +114,14 @@ void Statement::reset()
 
 int64_t Statement::column_int(int col) const { return sqlite3_column_int64(m_stmt, col); }
 
+std::string_view Statement::column_view(int col) const
+{
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
+  const int size = sqlite3_column_bytes(m_stmt, col);
+  return text != nullptr ? std::string_view(text, static_cast<std::size_t>(size))
+                         : std::string_view();
+}
+
 std::string Statement::column_text(int col) const
 {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));

@@ -59,6 +59,8 @@ public:
 
   int64_t column_int(int col) const;
   std::string column_text(int col) const;
+  // The text without a copy: valid until the next step() or reset().
+  std::string_view column_view(int col) const;
   std::optional<std::string> column_opt_text(int col) const;
   std::optional<int64_t> column_opt_int(int col) const;
   std::string_view column_blob(int col) const;

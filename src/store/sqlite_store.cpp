@@ -1,5 +1,6 @@
 #include "store/sqlite_store.hpp"
 
+#include "store/rollups.hpp"
 #include "store/sqlite.hpp"
 
 #include <string>
@@ -69,6 +70,13 @@ int64_t to_db_count(uint64_t count)
 {
   constexpr auto max = static_cast<uint64_t>(INT64_MAX);
   return static_cast<int64_t>(count > max ? max : count);
+}
+
+// a + b for non-negative counts, clamped at 2^63 - 1 (a signed overflow is undefined; two
+// records of 2^63 - 1 messages each were found by pipeline_import_fuzz).
+int64_t saturating_add(int64_t a, int64_t b)
+{
+  return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
 } // namespace
@@ -226,9 +234,9 @@ Result<bool> SqliteStore::insert_aggregate(int64_t message_row, const AggregateR
   int64_t passing = 0;
   for (const AggregateRecord& r : report.records) {
     const int64_t n = to_db_count(r.count);
-    messages += n;
+    messages = saturating_add(messages, n);
     if (r.dkim == "pass" || r.spf == "pass") {
-      passing += n;
+      passing = saturating_add(passing, n);
     }
   }
   const std::string errors = join(report.errors, "\n");
@@ -317,6 +325,10 @@ Result<bool> SqliteStore::insert_aggregate(int64_t message_row, const AggregateR
     }
   }
   records = report.records.size();
+  // The per domain × day sums of `summary` / `advise` (sql/0003_rollups.sql).
+  if (auto r = add_dmarc_rollups(c, report); !r) {
+    return r.error();
+  }
 
   auto raw_stmt = c.cached(k_insert_raw);
   if (!raw_stmt) {
@@ -391,6 +403,9 @@ Result<bool> SqliteStore::insert_tls(int64_t message_row, const TlsReport& repor
         return r.error();
       }
     }
+  }
+  if (auto r = add_tls_rollups(c, report); !r) {
+    return r.error();
   }
   auto raw_stmt = c.cached(k_insert_raw);
   if (!raw_stmt) {

@@ -1043,3 +1043,21 @@ TEST_CASE("corpus: Mimecast's gzip with trailing CRLF expands to its first membe
   CHECK(document.bytes.size() == 1260);
   CHECK(document.bytes.find("<org_name>Mimecast</org_name>") != std::string::npos);
 }
+
+TEST_CASE("zip_archive writes members that expand back, in order, byte for byte")
+{
+  const std::string second(300'000, 'x'); // compresses: the archive must hold deflate data
+  const std::string zip = zip_archive({{"a/report.xml", k_report}, {"second.xml", second}});
+  REQUIRE(sniff(zip) == Format::zip);
+  CHECK(zip.size() < second.size() / 10);
+  auto documents = expand(zip, "bench.zip", Limits{});
+  REQUIRE(documents);
+  REQUIRE(documents->size() == 2);
+  CHECK((*documents)[0].name == "a/report.xml");
+  CHECK((*documents)[0].format == Format::xml);
+  CHECK((*documents)[0].bytes == k_report);
+  CHECK((*documents)[1].name == "second.xml");
+  CHECK((*documents)[1].bytes == second);
+  // Fixed timestamps: the same members give the same bytes (a cached corpus stays valid).
+  CHECK(zip_archive({{"a/report.xml", k_report}, {"second.xml", second}}) == zip);
+}

@@ -66,3 +66,34 @@ TEST_CASE("SPF results of scope helo never align")
   CHECK(spf_result_aligned(mfrom, "example.com", Mode::relaxed));
   CHECK(spf_result_aligned(unscoped, "example.com", Mode::relaxed));
 }
+
+TEST_CASE("alignment ignores case, surrounding white space and trailing dots")
+{
+  CHECK(aligned(" Mail.Example.CO.UK. ", "example.co.uk", Mode::relaxed));
+  CHECK(aligned("EXAMPLE.com.", " example.com", Mode::strict));
+  CHECK_FALSE(aligned("mail.example.co.uk", "example.co.uk", Mode::strict));
+  // Different top-level labels never share an organizational domain.
+  CHECK_FALSE(aligned("example.com", "example.co", Mode::relaxed));
+  CHECK_FALSE(aligned("sendgrid.net", "mail.example.com", Mode::relaxed));
+  CHECK_FALSE(aligned("...", "example.com", Mode::relaxed));
+
+  AggregateReport report;
+  AggregateRecord record;
+  record.header_from = " News.Example.COM. ";
+  record.dkim_results.push_back({"EXAMPLE.com", std::string("s1"), "pass", std::nullopt, false});
+  record.dkim_results.push_back({"example.com", std::string("s2"), "fail", std::nullopt, false});
+  record.dkim_results.push_back({"sendgrid.net", std::string("s3"), "pass", std::nullopt, false});
+  record.spf_results.push_back({"bounce.example.com", std::string("helo"), "pass", std::nullopt, false});
+  record.spf_results.push_back({"bounce.example.com", std::string(""), "pass", std::nullopt, false});
+  report.records.push_back(record);
+  compute_alignment(report);
+  const AggregateRecord& r = report.records[0];
+  CHECK(r.dkim_results[0].aligned);
+  CHECK_FALSE(r.dkim_results[1].aligned); // a failing result is never aligned
+  CHECK_FALSE(r.dkim_results[2].aligned);
+  CHECK_FALSE(r.spf_results[0].aligned);  // helo
+  CHECK(r.spf_results[1].aligned);        // an empty scope counts as mfrom
+  CHECK(r.dkim_aligned);                  // no policy_evaluated verdict: from the results
+  CHECK(r.spf_aligned);
+  CHECK(r.dmarc_aligned);
+}

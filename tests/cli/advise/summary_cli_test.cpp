@@ -1,0 +1,198 @@
+// End-to-end tests of the full `dmarcctl summary` over generated reports, and of the
+// rollups behind it: the sums kept at import (src/store/rollups.cpp) equal what the
+// backfill of sql/0003_rollups.sql computes from the stored rows.
+#include "support/process.hpp"
+#include "support/report_gen.hpp"
+#include "support/sqlite_query.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+using namespace dmarc::test;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t k_first_day = 19800;   // 2024-03-18
+const std::string k_last = "2024-03-31"; // k_first_day + 13
+
+// 14 days × 2 reporters: your server (100), a forwarder (10), 12 spoofers (1 each, a new
+// set of addresses every day), and TLS reports with 2 certificate failures a day.
+std::string make_reports(const TempDir& dir)
+{
+  const std::string reports = dir / "reports";
+  gen::Scenario s;
+  s.domain = "example.com";
+  s.first_day = k_first_day;
+  s.days = 14;
+  s.records = [](int day, int) {
+    std::vector<gen::Record> r = {gen::authorized("203.0.113.10", "example.com", 100),
+                                  gen::forwarder("192.0.2.50", "example.com", 10)};
+    for (int i = 0; i < 12; ++i) {
+      r.push_back(gen::spoofer("198.51.100." + std::to_string(day * 12 + i), "example.com", 1));
+    }
+    return r;
+  };
+  gen::write(s, reports);
+  gen::TlsScenario t;
+  t.first_day = k_first_day;
+  t.days = 14;
+  t.day = [](int, int) {
+    gen::TlsDay d;
+    d.failures = {{"certificate-expired", 2}};
+    return d;
+  };
+  gen::write_tls(t, reports);
+  return reports;
+}
+
+} // namespace
+
+TEST_CASE("summary: volume, pass shares, sources, reporters, selectors and TLS per domain")
+{
+  TempDir dir;
+  const std::string db = dir / "s.sqlite";
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", make_reports(dir)}).exit_code == 0);
+
+  const RunResult r = dmarcctl({"--db", db, "summary", "--as-of", k_last, "--since", "14d",
+                                "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const json doc = json::parse(r.out);
+  CHECK(doc.at("since") == "2024-03-18");
+  CHECK(doc.at("until") == "2024-03-31");
+  REQUIRE(doc.at("domains").size() == 1);
+  const json& d = doc.at("domains").at(0);
+  const int64_t n = 14 * 2;
+  CHECK(d.at("domain") == "example.com");
+  CHECK(d.at("reports") == n);
+  CHECK(d.at("records") == n * 14);
+  CHECK(d.at("messages") == n * 122);
+  CHECK(d.at("dmarc_pass") == n * 110);
+  CHECK(d.at("dkim_aligned") == n * 110);
+  CHECK(d.at("spf_aligned") == n * 100);
+  CHECK(d.at("dmarc_pass_share") == Approx(110.0 / 122.0));
+  CHECK(d.at("dispositions").at("none") == n * 122);
+  CHECK(d.at("days") == 14);
+  CHECK(d.at("policy").at("p") == "none");
+  CHECK(d.at("policy").at("since") == "2024-03-18");
+  REQUIRE(d.at("reporters").size() == 2);
+  CHECK(d.at("reporters").at(0).at("reports") == 14);
+  CHECK(d.at("reporters").at(0).at("days") == 14);
+  CHECK(d.at("source_count") == 2 + 14 * 12);
+  REQUIRE(d.at("sources").size() == 10);
+  CHECK(d.at("sources").at(0).at("ip") == "203.0.113.10");
+  CHECK(d.at("sources").at(0).at("messages") == n * 100);
+  CHECK(d.at("sources").at(0).at("first_seen") == "2024-03-18");
+  CHECK(d.at("sources").at(0).at("last_seen") == k_last);
+  CHECK(d.at("sources").at(1).at("ip") == "192.0.2.50");
+  CHECK(d.at("sources").at(1).at("forwarded") == n * 10);
+  CHECK(d.at("sources").at(1).at("spf_aligned_share") == 0.0);
+  REQUIRE(d.at("selectors").size() == 1);
+  CHECK(d.at("selectors").at(0).at("selector") == "mailcow");
+  CHECK(d.at("selectors").at(0).at("messages") == n * 110);
+  CHECK(d.at("selectors").at(0).at("aligned_pass_share") == 1.0);
+  REQUIRE(d.at("tls").size() == 1);
+  const json& tls = d.at("tls").at(0);
+  CHECK(tls.at("policy_type") == "sts");
+  CHECK(tls.at("mode") == "testing");
+  CHECK(tls.at("reports") == n);
+  CHECK(tls.at("success") == n * 100);
+  CHECK(tls.at("failure") == n * 2);
+  CHECK(tls.at("failures").at("certificate-expired") == n * 2);
+
+  // The window is whole UTC days: the last 7 days hold half of it.
+  const RunResult week = dmarcctl({"--db", db, "summary", "--as-of", k_last, "--since", "7d",
+                                   "--format", "json"});
+  CHECK(json::parse(week.out).at("domains").at(0).at("messages") == 7 * 2 * 122);
+  const RunResult day = dmarcctl({"--db", db, "summary", "--as-of", k_last, "--since", k_last,
+                                  "--format", "json", "--domain", "EXAMPLE.COM"});
+  CHECK(json::parse(day.out).at("domains").at(0).at("messages") == 2 * 122);
+
+  const RunResult text = dmarcctl({"--db", db, "summary", "--as-of", k_last});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("Reports from 2024-03-04 to 2024-03-31 (28 days)") != std::string::npos);
+  CHECK(text.out.find("  DMARC        28 reports from 2 reporters on 14 days, 3,416 messages")
+        != std::string::npos);
+  CHECK(text.out.find("  Pass         90.1% pass DMARC, DKIM aligned 90.1%, SPF aligned 81.9%")
+        != std::string::npos);
+  CHECK(text.out.find("Top sources (10 of 170)") != std::string::npos);
+  CHECK(text.out.find("    203.0.113.10                                 2,800    100%    100%    100%")
+        != std::string::npos);
+  CHECK(text.out.find("  TLS-RPT      sts (mode testing): 28 reports, 2,856 sessions, 1.9% failed")
+        != std::string::npos);
+  for (const std::string& line : lines(text.out)) {
+    INFO(line);
+    CHECK(line.size() <= 80);
+  }
+
+  const RunResult csv = dmarcctl({"--db", db, "summary", "--as-of", k_last, "--format", "csv"});
+  REQUIRE(lines(csv.out).size() == 2);
+  CHECK(lines(csv.out).at(0).rfind("domain,reports,records,messages,dmarc_pass,dmarc_pass_share,", 0) == 0);
+  CHECK(lines(csv.out).at(1)
+        == "example.com,28,392,3416,3080,0.9016,3080,0.9016,2800,0.8197,0,0,2,14,170,2024-03-18,"
+           "2024-03-31,p=none,2800,56");
+}
+
+TEST_CASE("the rollups kept at import equal the backfill of sql/0003 from the stored rows")
+{
+  TempDir dir;
+  const std::string live = dir / "live.sqlite";
+  // A relay that signs with its own domain besides yours: an unaligned passing DKIM d=.
+  gen::Report relay;
+  relay.org_name = "relay-reporter.example";
+  relay.report_id = "relay-1";
+  relay.domain = "Example.COM";
+  relay.begin = k_first_day * 86400 + 3600;
+  relay.end = relay.begin + 86399;
+  gen::Record signed_twice = gen::authorized("198.51.100.200", "example.com", 5);
+  signed_twice.dkim_results.push_back({"relay.example.net", "r1", "pass"});
+  signed_twice.dkim_results.push_back({"mta.example.org", "m1", "pass"});
+  relay.records = {signed_twice, gen::authorized("198.51.100.201", "example.com", 2)};
+  write_file(dir / "relay.xml", gen::xml(relay));
+  // Generated reports plus every fixture: upper-case domains, IPv6, several DKIM/SPF
+  // results, reasons, huge counts, TLS reports with several policies.
+  const RunResult imported = dmarcctl({"-q", "--db", live, "import", make_reports(dir),
+                                       fixture("dmarc"), fixture("tlsrpt"), fixture("mail"),
+                                       fixture("expected/export-sample.xml"), dir / "relay.xml"});
+  REQUIRE((imported.exit_code == 0 || imported.exit_code == 3));
+  REQUIRE(scalar(live, "SELECT COUNT(*) FROM daily_sources") > 40);
+  REQUIRE(scalar(live, "SELECT COUNT(*) FROM daily_failing") > 100);
+  CHECK(query(live, "SELECT dkim_signer FROM daily_sources WHERE source_ip = '198.51.100.200'")
+        == std::vector<Row>{{std::string("mta.example.org")}});
+
+  const std::string copy = dir / "backfilled.sqlite";
+  fs::copy_file(live, copy);
+  const std::string migration = read_file(std::string(DMARC_SOURCE_DIR) + "/sql/0003_rollups.sql");
+  const std::size_t backfill = migration.find("-- ---- Backfill");
+  REQUIRE(backfill != std::string::npos);
+  const char* const tables[] = {"daily_reporters", "daily_policies", "daily_sources",
+                                "daily_failing", "daily_selectors", "daily_tls",
+                                "daily_tls_failures"};
+  {
+    sqlite3* handle = nullptr;
+    REQUIRE(sqlite3_open(copy.c_str(), &handle) == SQLITE_OK);
+    std::string sql = "BEGIN;";
+    for (const char* t : tables) {
+      sql += std::string("DELETE FROM ") + t + ";";
+    }
+    sql += migration.substr(backfill) + "COMMIT;";
+    char* message = nullptr;
+    const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &message);
+    INFO((message != nullptr ? message : ""));
+    CHECK(rc == SQLITE_OK);
+    sqlite3_free(message);
+    sqlite3_close(handle);
+  }
+  for (const char* t : tables) {
+    INFO(t);
+    const std::string select = std::string("SELECT * FROM ") + t + " ORDER BY 1, 2, 3, 4, 5";
+    const auto a = query(live, select);
+    const auto b = query(copy, select);
+    CHECK(a.size() > 0);
+    CHECK(a == b);
+  }
+}
