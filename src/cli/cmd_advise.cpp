@@ -95,12 +95,15 @@ Result<advise::Advice> compute_advice(store::Database& db, const config::Config&
     }
   }
   for (const std::string& name : all) {
+    const config::DomainSettings* block = block_for(config, name);
+    // Reverse DNS names of every source only when a PTR rule needs them.
+    window.name_limit = block != nullptr && !block->authorized_ptr_domains.empty() ? -1 : 50;
     auto stats = store::domain_stats(db, name, window);
     if (!stats) {
       return stats.error();
     }
     advice.domains.push_back(
-      advise::advise_domain(std::move(*stats), config.advisor, block_for(config, name), as_of_day));
+      advise::advise_domain(std::move(*stats), config.advisor, block, as_of_day));
   }
   return advice;
 }

@@ -12,6 +12,22 @@ namespace dmarc::cli {
 
 namespace {
 
+// `url` without a user:password@ part: config check shows where GELF goes, never a secret.
+std::string without_userinfo(const std::string& url)
+{
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    return url;
+  }
+  const std::size_t start = scheme + 3;
+  const std::size_t end = url.find_first_of("/?#", start);
+  const std::size_t at = url.rfind('@', end);
+  if (at == std::string::npos || at < start) {
+    return url;
+  }
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
 ExitCode check(Context& ctx)
 {
   const std::string path = ctx.config_path.empty() ? config::find_default() : ctx.config_path;
@@ -54,7 +70,7 @@ ExitCode check(Context& ctx)
   std::printf("%s: OK: database %s, %zu IMAP account%s, %zu domain%s, GELF %s\n", path.c_str(),
               c.database_path.empty() ? "(default)" : c.database_path.c_str(), c.imap.size(),
               c.imap.size() == 1 ? "" : "s", c.domains.size(), c.domains.size() == 1 ? "" : "s",
-              c.gelf ? c.gelf->url.c_str() : "off");
+              c.gelf ? without_userinfo(c.gelf->url).c_str() : "off");
   return ExitCode::ok;
 }
 

@@ -80,7 +80,7 @@ std::string dmarc_step(const Check& c)
 
 std::string simple_step(const Check& c, const char* prefix)
 {
-  if (c.current.empty()) {
+  if (c.current.empty() || (c.current == "unknown" && c.verdict == Verdict::wait)) {
     return "";
   }
   return c.next.empty() ? prefix + c.current : prefix + c.current + " -> " + prefix + c.next;

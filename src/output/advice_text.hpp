@@ -9,6 +9,7 @@
 
 namespace dmarc::output {
 
+// The whole advice as text, one block per domain, every line at most 80 columns.
 std::string advice_text(const advise::Advice& advice);
 
 } // namespace dmarc::output

@@ -70,7 +70,10 @@ std::string percent(double share)
     return "100%";
   }
   char buf[32];
-  if (share > 0 && share < 0.0001) {
+  if (share <= 0) {
+    return "0%";
+  }
+  if (share < 0.0001) {
     return "<0.01%";
   }
   if (share >= 0.99 || share < 0.01) {

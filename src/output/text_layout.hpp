@@ -23,7 +23,7 @@ std::string pad_left(std::string_view s, std::size_t columns);
 std::string thousands(int64_t n);
 
 // 0.9947 → "99.47%" (two decimals from 99% and below 1%, one between, rounded down so
-// 99.95% never shows as 100%), 1 → "100%", 0.00003 → "<0.01%".
+// 99.95% never shows as 100%), 1 → "100%", 0 → "0%", 0.00003 → "<0.01%".
 std::string percent(double share);
 
 // `text` wrapped at word boundaries into lines of at most `columns`, each line starting

@@ -44,20 +44,23 @@ template <typename Fn>
 Result<void> each_row(Connection& c, std::string_view query, const std::string& domain,
                       const StatsWindow& window, Fn row)
 {
-  auto stmt = c.prepare(named_query(query));
+  // Cached: the same few queries run once per domain.
+  auto stmt = c.cached(named_query(query));
   if (!stmt) {
     return stmt.error();
   }
-  bind_common(*stmt, domain, window);
+  Statement& s = **stmt;
+  bind_common(s, domain, window);
   for (;;) {
-    auto more = stmt->step();
+    auto more = s.step();
     if (!more) {
       return more.error();
     }
     if (!*more) {
+      s.reset();
       return {};
     }
-    row(*stmt);
+    row(s);
   }
 }
 
@@ -147,9 +150,12 @@ Result<void> read_policy(Connection& c, DomainStats& d, const StatsWindow& windo
 Result<void> read_sources(Connection& c, DomainStats& d, const StatsWindow& window)
 {
   // Fold the per day rows of each source (see sql/queries/stats_sources.sql for why here).
-  // The IP is looked up without a copy; a string is made once per source.
-  std::unordered_map<std::string, std::size_t, TextHash, std::equal_to<>> index;
-  std::vector<SourceStats> all;
+  // The IP is looked up without a copy; a string is made once per source. The buffers are
+  // reused from domain to domain.
+  thread_local std::unordered_map<std::string, std::size_t, TextHash, std::equal_to<>> index;
+  thread_local std::vector<SourceStats> all;
+  index.clear();
+  all.clear();
   if (auto r = each_row(c, "stats_sources", d.domain, window, [&](Statement& s) {
         const int64_t day = s.column_int(0);
         const std::string_view ip = s.column_view(1);
@@ -205,22 +211,27 @@ Result<void> read_sources(Connection& c, DomainStats& d, const StatsWindow& wind
     return r;
   }
   d.source_count = static_cast<int64_t>(all.size());
-  // Biggest first (ties by IP), sorting indices rather than the structs.
-  std::vector<uint32_t> order(all.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    order[i] = static_cast<uint32_t>(i);
+  // Biggest first, sorting (messages, index) pairs rather than the structs. A top list
+  // breaks ties by IP; the full list (advise) keeps the scan order for them.
+  thread_local std::vector<std::pair<int64_t, uint32_t>> keyed;
+  keyed.clear();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    keyed.emplace_back(-all[i].messages, static_cast<uint32_t>(i));
   }
-  const auto bigger = [&all](uint32_t a, uint32_t b) {
-    return all[a].messages != all[b].messages ? all[a].messages > all[b].messages
-                                              : all[a].ip < all[b].ip;
-  };
-  std::size_t keep = order.size();
-  if (window.source_limit >= 0 && order.size() > static_cast<std::size_t>(window.source_limit)) {
+  std::size_t keep = keyed.size();
+  if (window.source_limit >= 0 && keyed.size() > static_cast<std::size_t>(window.source_limit)) {
     keep = static_cast<std::size_t>(window.source_limit);
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
-                      bigger);
+    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(keep),
+                      keyed.end(), [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first < b.first
+                                                  : all[a.second].ip < all[b.second].ip;
+                      });
   } else {
-    std::sort(order.begin(), order.end(), bigger);
+    std::sort(keyed.begin(), keyed.end());
+  }
+  std::vector<uint32_t> order(keep);
+  for (std::size_t i = 0; i < keep; ++i) {
+    order[i] = keyed[i].second;
   }
   d.sources.reserve(keep);
   for (std::size_t i = 0; i < keep; ++i) {
@@ -235,7 +246,10 @@ Result<void> read_sources(Connection& c, DomainStats& d, const StatsWindow& wind
     return r;
   }
   if (named) {
-    for (SourceStats& src : d.sources) {
+    const std::size_t limit = window.name_limit < 0 ? d.sources.size()
+                                                    : static_cast<std::size_t>(window.name_limit);
+    for (std::size_t i = 0; i < d.sources.size() && i < limit; ++i) {
+      SourceStats& src = d.sources[i];
       auto stmt = c.cached(named_query("stats_source_name"));
       if (!stmt) {
         return stmt.error();

@@ -20,6 +20,8 @@ struct StatsWindow
   int64_t from_day = 0;          // Unix days, inclusive
   int64_t to_day = 0;
   int source_limit = -1;         // sources per domain, biggest first; -1: all of them
+  int name_limit = 50;           // reverse DNS names looked up for the biggest this many
+                                 // sources; -1: all (needed to match authorized_ptr_domains)
   bool tls = true;               // also read TLS-RPT statistics
 };
 
