@@ -3,6 +3,7 @@
 // append_json_string (RFC 8259 §7 escaping) or std::to_chars.
 #include "formats/gelf.hpp"
 
+#include "core/json_text.hpp"
 #include "core/text.hpp"
 
 #include <charconv>
@@ -14,69 +15,13 @@ namespace dmarc::formats {
 
 namespace {
 
-constexpr const char* k_hex = "0123456789abcdef";
 constexpr int k_level_info = 6;
 constexpr int k_level_warning = 4;
 
-// Escapes `s`, which must be valid UTF-8.
-void append_escaped(std::string& out, std::string_view s)
-{
-  std::size_t run = 0; // start of the pending run of bytes that need no escaping
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      continue;
-    }
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    default:
-      out += "\\u00";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-}
 
-bool is_ascii(std::string_view s)
-{
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      return false;
-    }
-  }
-  return true;
-}
 
-void append_number(std::string& out, int64_t value)
-{
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
 
-void append_number(std::string& out, uint64_t value)
-{
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
 
-// The shortest text that reads back as `value` (integral values without a fraction).
-void append_number(std::string& out, double value)
-{
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
 
 // Writes one flat JSON object. Empty strings and absent values are left out, as GELF
 // wants neither null nor meaningless empty fields.
@@ -113,12 +58,12 @@ public:
   void number(std::string_view key, int64_t value)
   {
     name(key);
-    append_number(m_out, value);
+    json_text::append_number(m_out, value);
   }
   void number(std::string_view key, uint64_t value)
   {
     name(key);
-    append_number(m_out, value);
+    json_text::append_number(m_out, value);
   }
   void number(std::string_view key, double value)
   {
@@ -126,7 +71,7 @@ public:
       return;
     }
     name(key);
-    append_number(m_out, value);
+    json_text::append_number(m_out, value);
   }
   void flag(std::string_view key, bool value) { text(key, value ? "true" : "false"); }
 
@@ -212,13 +157,7 @@ std::string plural(uint64_t n, const char* word)
 
 void append_json_string(std::string& out, std::string_view s)
 {
-  out += '"';
-  if (is_ascii(s) || text::is_valid_utf8(s)) {
-    append_escaped(out, s);
-  } else {
-    append_escaped(out, text::sanitize_utf8(s));
-  }
-  out += '"';
+  json_text::append_string(out, s);
 }
 
 std::string gelf_aggregate_report_fields(const AggregateReport& report, std::string_view host)

@@ -1,5 +1,6 @@
 #include "store/sqlite_store.hpp"
 
+#include "core/json_text.hpp"
 #include "store/rollups.hpp"
 #include "store/sqlite.hpp"
 
@@ -30,11 +31,8 @@ constexpr const char* k_insert_report =
   " ON CONFLICT (org_name, report_id, domain) DO NOTHING";
 constexpr const char* k_insert_record =
   "INSERT INTO aggregate_records (report, source_ip, count, disposition, dkim, spf,"
-  " header_from, envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_aligned)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-constexpr const char* k_insert_auth =
-  "INSERT INTO auth_results (record, seq, kind, domain, selector, scope, result, human_result,"
-  " aligned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+  " header_from, envelope_from, envelope_to, dkim_aligned, spf_aligned, dmarc_aligned, auth)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char* k_insert_reason =
   "INSERT INTO override_reasons (record, seq, type, comment) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* k_insert_raw =
@@ -63,6 +61,46 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
     out.append(item);
   }
   return out;
+}
+
+void append_opt(std::string& out, const OptString& value)
+{
+  if (value) {
+    json_text::append_string(out, *value);
+  } else {
+    out += "null";
+  }
+}
+
+// The record's auth results as aggregate_records.auth (sql/0005_packed_auth_results.sql):
+// [["dkim"|"spf", domain, selector, scope, result, human_result, aligned], ...].
+void pack_auth_results(const AggregateRecord& r, std::string& out)
+{
+  out.clear();
+  out += '[';
+  for (const DkimResult& d : r.dkim_results) {
+    out += out.size() > 1 ? ",[\"dkim\"," : "[\"dkim\",";
+    json_text::append_string(out, d.domain);
+    out += ',';
+    append_opt(out, d.selector);
+    out += ",null,";
+    json_text::append_string(out, d.result);
+    out += ',';
+    append_opt(out, d.human_result);
+    out += d.aligned ? ",1]" : ",0]";
+  }
+  for (const SpfResult& sr : r.spf_results) {
+    out += out.size() > 1 ? ",[\"spf\"," : "[\"spf\",";
+    json_text::append_string(out, sr.domain);
+    out += ",null,";
+    append_opt(out, sr.scope);
+    out += ',';
+    json_text::append_string(out, sr.result);
+    out += ',';
+    append_opt(out, sr.human_result);
+    out += sr.aligned ? ",1]" : ",0]";
+  }
+  out += ']';
 }
 
 // Counts above 2^63 - 1 cannot be stored in an SQLite INTEGER; clamp rather than wrap.
@@ -275,40 +313,23 @@ Result<bool> SqliteStore::insert_aggregate(int64_t message_row, const AggregateR
     return record_stmt.error();
   }
   Statement& rec = **record_stmt;
-  auto auth_stmt = c.cached(k_insert_auth);
-  if (!auth_stmt) {
-    return auth_stmt.error();
-  }
-  Statement& auth = **auth_stmt;
+  std::string auth;
   for (const AggregateRecord& r : report.records) {
     rec.bind(1, report_row).bind_static(2, r.source_ip).bind(3, to_db_count(r.count));
     rec.bind_static(4, r.disposition).bind_static(5, r.dkim).bind_static(6, r.spf);
     rec.bind_static(7, r.header_from).bind_static(8, r.envelope_from).bind_static(9, r.envelope_to);
     rec.bind(10, int64_t{r.dkim_aligned}).bind(11, int64_t{r.spf_aligned});
     rec.bind(12, int64_t{r.dmarc_aligned});
+    if (r.dkim_results.empty() && r.spf_results.empty()) {
+      rec.bind_null(13);
+    } else {
+      pack_auth_results(r, auth);
+      rec.bind_static(13, auth);
+    }
     if (auto result = rec.run(); !result) {
       return result.error();
     }
     const int64_t record_row = c.last_insert_rowid();
-    int64_t seq = 0;
-    for (const DkimResult& d : r.dkim_results) {
-      auth.bind(1, record_row).bind(2, seq++).bind_static(3, "dkim").bind_static(4, d.domain);
-      auth.bind_static(5, d.selector).bind_null(6).bind_static(7, d.result);
-      auth.bind_static(8, d.human_result);
-      auth.bind(9, int64_t{d.aligned});
-      if (auto result = auth.run(); !result) {
-        return result.error();
-      }
-    }
-    for (const SpfResult& sr : r.spf_results) {
-      auth.bind(1, record_row).bind(2, seq++).bind_static(3, "spf").bind_static(4, sr.domain);
-      auth.bind_null(5).bind_static(6, sr.scope).bind_static(7, sr.result);
-      auth.bind_static(8, sr.human_result);
-      auth.bind(9, int64_t{sr.aligned});
-      if (auto result = auth.run(); !result) {
-        return result.error();
-      }
-    }
     if (!r.reasons.empty()) {
       auto reason_stmt = c.cached(k_insert_reason);
       if (!reason_stmt) {
