@@ -42,7 +42,7 @@ public:
   Result<int64_t> schema_version();
   // The number of migrations this binary knows.
   static int64_t latest_schema_version();
-  // Applies the pending migrations, each in its own transaction.
+  // Applies the pending migrations, all in one transaction (a crash leaves none applied).
   Result<void> migrate();
 
   const std::string& path() const;

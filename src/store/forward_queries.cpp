@@ -1,33 +1,26 @@
 #include "store/forward_queries.hpp"
 
+#include "store/row_reader.hpp"
 #include "store/sqlite.hpp"
 
 namespace dmarc::store {
 
 namespace {
 
+// The record columns of DMARC_RECORD_COLUMNS, qualified for the join.
 constexpr const char* k_select_records =
   "SELECT r.id, r.report, r.source_ip, r.count, r.disposition, r.dkim, r.spf, r.header_from,"
   " r.envelope_from, r.envelope_to, r.dkim_aligned, r.spf_aligned, r.dmarc_aligned,"
   " s.reverse_dns, s.base_domain, s.name, s.type"
   " FROM aggregate_records r LEFT JOIN sources s ON s.ip = r.source_ip"
   " WHERE r.id > ?1 AND r.id <= ?2 ORDER BY r.id LIMIT ?3";
-constexpr const char* k_select_auth =
-  "SELECT record, kind, domain, selector, scope, result, human_result, aligned FROM auth_results"
-  " WHERE record BETWEEN ?1 AND ?2 ORDER BY record, seq";
-constexpr const char* k_select_reasons =
-  "SELECT record, type, comment FROM override_reasons WHERE record BETWEEN ?1 AND ?2"
-  " ORDER BY record, seq";
 constexpr const char* k_select_report =
-  "SELECT org_name, email, extra_contact_info, report_id, domain, begin_ts, end_ts, version,"
-  " xml_namespace, generator, errors, adkim, aspf, p, sp, np, pct, fo, testing,"
-  " discovery_method, recovered FROM aggregate_reports WHERE id = ?1";
+  "SELECT " DMARC_REPORT_COLUMNS " FROM aggregate_reports WHERE id = ?1";
 constexpr const char* k_select_policies =
-  "SELECT id, report, policy_type, policy_string, policy_domain, mx_hosts, success_count,"
-  " failure_count FROM tls_policies WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
+  "SELECT id, report, " DMARC_POLICY_COLUMNS
+  " FROM tls_policies WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3";
 constexpr const char* k_select_policy =
-  "SELECT id, report, policy_type, policy_string, policy_domain, mx_hosts, success_count,"
-  " failure_count FROM tls_policies WHERE id = ?1";
+  "SELECT id, report, " DMARC_POLICY_COLUMNS " FROM tls_policies WHERE id = ?1";
 constexpr const char* k_select_tls_report =
   "SELECT org_name, contact_info, report_id, begin_ts, end_ts FROM tls_reports WHERE id = ?1";
 constexpr const char* k_select_failures =
@@ -48,58 +41,6 @@ constexpr const char* k_upsert_cursor =
 // Reports kept in the reader's caches at most; rows arrive grouped by report, so a few
 // suffice, and the bound keeps a long run's memory flat.
 constexpr std::size_t k_cache_reports = 256;
-
-std::vector<std::string> split(const std::string& text, char separator)
-{
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t pos = text.find(separator, start);
-    out.push_back(text.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
-    if (pos == std::string::npos) {
-      return out;
-    }
-    start = pos + 1;
-  }
-}
-
-uint64_t to_count(int64_t value) { return value < 0 ? 0 : static_cast<uint64_t>(value); }
-
-// Steps `s` through every row, calling `fn` for each. The statement is reset afterwards.
-template <typename F>
-Result<void> each_row(Statement& s, F fn)
-{
-  for (;;) {
-    auto row = s.step();
-    if (!row) {
-      s.reset();
-      return row.error();
-    }
-    if (!*row) {
-      s.reset();
-      return {};
-    }
-    fn(s);
-  }
-}
-
-// The policy columns (id, report, policy_type, policy_string, policy_domain, mx_hosts,
-// success_count, failure_count) of `s`.
-TlsPolicy read_policy(const Statement& s)
-{
-  TlsPolicy p;
-  p.policy_type = s.column_text(2);
-  if (auto strings = s.column_opt_text(3)) {
-    p.policy_string = split(*strings, '\n');
-  }
-  p.policy_domain = s.column_text(4);
-  if (auto hosts = s.column_opt_text(5); hosts && !hosts->empty()) {
-    p.mx_hosts = split(*hosts, ',');
-  }
-  p.successful_sessions = to_count(s.column_int(6));
-  p.failed_sessions = to_count(s.column_int(7));
-  return p;
-}
 
 template <typename Map>
 void bound_cache(Map& map)
@@ -137,30 +78,7 @@ Result<std::shared_ptr<const AggregateReport>> ForwardReader::aggregate_report(i
   bool found = false;
   auto done = each_row(s, [&](const Statement& row) {
     found = true;
-    AggregateReport& r = *report;
-    r.org_name = row.column_text(0);
-    r.email = row.column_opt_text(1);
-    r.extra_contact_info = row.column_opt_text(2);
-    r.report_id = row.column_text(3);
-    r.policy.domain = row.column_text(4);
-    r.begin = row.column_int(5);
-    r.end = row.column_int(6);
-    r.version = row.column_opt_text(7);
-    r.xml_namespace = row.column_text(8);
-    r.generator = row.column_opt_text(9);
-    if (auto errors = row.column_opt_text(10)) {
-      r.errors = split(*errors, '\n');
-    }
-    r.policy.adkim = row.column_opt_text(11);
-    r.policy.aspf = row.column_opt_text(12);
-    r.policy.p = row.column_text(13);
-    r.policy.sp = row.column_opt_text(14);
-    r.policy.np = row.column_opt_text(15);
-    r.policy.pct = row.column_opt_int(16);
-    r.policy.fo = row.column_opt_text(17);
-    r.policy.testing = row.column_opt_text(18);
-    r.policy.discovery_method = row.column_opt_text(19);
-    r.recovered = row.column_int(20) != 0;
+    read_report_columns(row, 0, *report);
   });
   if (!done) {
     return done.error();
@@ -189,18 +107,7 @@ Result<void> ForwardReader::records(int64_t after, int64_t until, std::size_t li
     ForwardRecordRow f;
     f.id = row.column_int(0);
     f.report_row = row.column_int(1);
-    AggregateRecord& r = f.record;
-    r.source_ip = row.column_text(2);
-    r.count = to_count(row.column_int(3));
-    r.disposition = row.column_text(4);
-    r.dkim = row.column_text(5);
-    r.spf = row.column_text(6);
-    r.header_from = row.column_text(7);
-    r.envelope_from = row.column_opt_text(8);
-    r.envelope_to = row.column_opt_text(9);
-    r.dkim_aligned = row.column_int(10) != 0;
-    r.spf_aligned = row.column_int(11) != 0;
-    r.dmarc_aligned = row.column_int(12) != 0;
+    read_record_columns(row, 2, f.record);
     f.source.reverse_dns = row.column_opt_text(13);
     f.source.base_domain = row.column_opt_text(14);
     f.source.name = row.column_opt_text(15);
@@ -224,7 +131,7 @@ Result<void> ForwardReader::records(int64_t after, int64_t until, std::size_t li
   // walk (rows of records outside the page cannot fall in the id range).
   const int64_t first = out.front().id;
   const int64_t last = out.back().id;
-  auto auth = c.cached(k_select_auth);
+  auto auth = c.cached(k_select_auth_range);
   if (!auth) {
     return auth.error();
   }
@@ -237,32 +144,14 @@ Result<void> ForwardReader::records(int64_t after, int64_t until, std::size_t li
   };
   (*auth)->bind(1, first).bind(2, last);
   read = each_row(**auth, [&](const Statement& a) {
-    ForwardRecordRow* f = find(a.column_int(0));
-    if (f == nullptr) {
-      return;
-    }
-    if (a.column_text(1) == "dkim") {
-      DkimResult d;
-      d.domain = a.column_text(2);
-      d.selector = a.column_opt_text(3);
-      d.result = a.column_text(5);
-      d.human_result = a.column_opt_text(6);
-      d.aligned = a.column_int(7) != 0;
-      f->record.dkim_results.push_back(std::move(d));
-    } else {
-      SpfResult sr;
-      sr.domain = a.column_text(2);
-      sr.scope = a.column_opt_text(4);
-      sr.result = a.column_text(5);
-      sr.human_result = a.column_opt_text(6);
-      sr.aligned = a.column_int(7) != 0;
-      f->record.spf_results.push_back(std::move(sr));
+    if (ForwardRecordRow* f = find(a.column_int(0))) {
+      add_auth_result(a, f->record);
     }
   });
   if (!read) {
     return read;
   }
-  auto reasons = c.cached(k_select_reasons);
+  auto reasons = c.cached(k_select_reasons_range);
   if (!reasons) {
     return reasons.error();
   }
@@ -270,7 +159,7 @@ Result<void> ForwardReader::records(int64_t after, int64_t until, std::size_t li
   (*reasons)->bind(1, first).bind(2, last);
   return each_row(**reasons, [&](const Statement& r) {
     if (ForwardRecordRow* f = find(r.column_int(0))) {
-      f->record.reasons.push_back(PolicyOverrideReason{r.column_text(1), r.column_opt_text(2)});
+      add_reason(r, f->record);
     }
   });
 }
@@ -320,7 +209,7 @@ Result<ForwardReader::CachedPolicy> ForwardReader::tls_policy(int64_t id)
   std::shared_ptr<TlsPolicy> policy;
   int64_t report_row = 0;
   auto done = each_row(**stmt, [&](const Statement& row) {
-    policy = std::make_shared<TlsPolicy>(read_policy(row));
+    policy = std::make_shared<TlsPolicy>(read_policy_columns(row, 2));
     report_row = row.column_int(1);
   });
   if (!done) {
@@ -350,7 +239,7 @@ Result<void> ForwardReader::policies(int64_t after, int64_t until, std::size_t l
     ForwardPolicyRow f;
     f.id = row.column_int(0);
     report_rows.push_back(row.column_int(1));
-    f.policy = read_policy(row);
+    f.policy = read_policy_columns(row, 2);
     out.push_back(std::move(f));
   });
   if (!read) {
