@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -177,17 +176,11 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   import_options.limits = ctx.limits();
   import_options.on_rejected = [&](const std::string& line) { log::diagnostic(with_uid(line)); };
   import_options.on_warning = [&](const std::string& line) { log::warn(with_uid(line)); };
-  auto last = std::chrono::steady_clock::now();
   import_options.on_progress = [&](const pipeline::ImportStats& stats) {
     seen = stats;
-    if (!log::progress_enabled()) {
+    if (!log::progress_due()) {
       return;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::milliseconds(200)) {
-      return;
-    }
-    last = now;
     const auto p = source.progress();
     log::progress("fetching " + account.name + "/" + p.mailbox + ": " + std::to_string(p.done)
                   + "/" + std::to_string(p.total) + " messages, "

@@ -11,7 +11,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <cstdio>
 
 namespace dmarc::cli {
@@ -106,16 +105,10 @@ ExitCode run_forward(Context& ctx, const ForwardArgs& args)
   if (log::level() >= log::Level::debug) {
     options.on_message = [](std::string_view message) { log::debug(message); };
   }
-  auto last = std::chrono::steady_clock::now();
-  options.on_progress = [&last](const pipeline::ForwardStats& stats) {
-    if (!log::progress_enabled()) {
+  options.on_progress = [](const pipeline::ForwardStats& stats) {
+    if (!log::progress_due()) {
       return;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::milliseconds(200)) {
-      return;
-    }
-    last = now;
     log::progress("forwarding: " + std::to_string(stats.sent()) + " messages sent");
   };
   add_findings(ctx, **db, **config, options);

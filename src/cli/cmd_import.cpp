@@ -7,7 +7,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <cstdio>
 
 namespace dmarc::cli {
@@ -32,16 +31,10 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   options.limits = ctx.limits();
   options.on_rejected = [](const std::string& line) { log::diagnostic(line); };
   options.on_warning = [](const std::string& line) { log::warn(line); };
-  auto last = std::chrono::steady_clock::now();
-  options.on_progress = [&last](const pipeline::ImportStats& stats) {
-    if (!log::progress_enabled()) {
+  options.on_progress = [](const pipeline::ImportStats& stats) {
+    if (!log::progress_due()) {
       return;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::milliseconds(200)) {
-      return;
-    }
-    last = now;
     log::progress("importing: " + std::to_string(stats.inputs) + " inputs, "
                   + std::to_string(stats.dmarc_reports + stats.tls_reports) + " reports, "
                   + std::to_string(stats.records) + " records");

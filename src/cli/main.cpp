@@ -3,6 +3,7 @@
 // place that catches what escapes (a bug, or out of memory) and turns it into exit 1.
 #include "cli/context.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -13,31 +14,13 @@
 
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b)
-{
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // "did you mean 'import'?" for a mistyped subcommand.
 std::string suggestion(const CLI::App& app, const std::string& word)
 {
   std::string best;
   std::size_t best_distance = 3;
   for (const CLI::App* sub : app.get_subcommands({})) {
-    const std::size_t d = edit_distance(word, sub->get_name());
+    const std::size_t d = dmarc::text::edit_distance(word, sub->get_name());
     if (d < best_distance) {
       best_distance = d;
       best = sub->get_name();

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "core/text.hpp"
+
 #include <toml++/toml.h>
 
 #include <cerrno>
@@ -16,24 +18,6 @@
 namespace dmarc::config {
 
 namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b)
-{
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // Reads one table: each known key has a reader; everything else is an "unknown key" issue.
 class TableReader
@@ -161,7 +145,7 @@ public:
       for (const std::string& k : m_known) {
         // A near miss, or one name inside the other ("batchsize" for "batch").
         const bool contains = name.find(k) != std::string::npos || k.find(name) != std::string::npos;
-        const std::size_t d = contains ? 1 : edit_distance(name, k);
+        const std::size_t d = contains ? 1 : text::edit_distance(name, k);
         if (d < best_distance) {
           best_distance = d;
           best = k;

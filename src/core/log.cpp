@@ -1,5 +1,6 @@
 #include "core/log.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
@@ -59,6 +60,21 @@ bool progress_enabled()
 {
   static const bool tty = isatty(STDERR_FILENO) == 1;
   return tty && g_level >= Level::normal;
+}
+
+bool progress_due()
+{
+  // Only for redrawing a terminal line: a steady clock here changes no result.
+  static auto last = std::chrono::steady_clock::time_point{};
+  if (!progress_enabled()) {
+    return false;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last < std::chrono::milliseconds(200)) {
+    return false;
+  }
+  last = now;
+  return true;
 }
 
 void progress(std::string_view message)

@@ -25,6 +25,9 @@ void debug(std::string_view message);
 
 // True when stderr is a terminal and the level is not quiet: progress may be drawn.
 bool progress_enabled();
+// True when progress may be drawn and the last line is at least 200 ms old: callers of
+// a busy loop check this before building the text.
+bool progress_due();
 // Overwrites the current terminal line with `message` (no-op unless progress_enabled()).
 void progress(std::string_view message);
 // Clears a progress line, if one is shown.

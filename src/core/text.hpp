@@ -26,6 +26,9 @@ bool iequals(std::string_view a, std::string_view b);
 // Case-insensitive "contains".
 bool icontains(std::string_view haystack, std::string_view needle);
 
+// Levenshtein distance between `a` and `b` (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 // Decimal unsigned integer (surrounding white space allowed); nullopt on anything else
 // or on overflow of 64 bits.
 std::optional<uint64_t> parse_u64(std::string_view s);
