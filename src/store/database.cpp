@@ -58,6 +58,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
     // WAL keeps readers (summary, advise) off the writer's back; NORMAL sync in WAL mode
     // survives a killed process, FULL also a power loss.
     pragmas += "PRAGMA journal_mode = WAL;";
+    // A checkpoint copies every page written since the last one into the database file;
+    // an import rewrites the same index and rollup pages in transaction after transaction,
+    // so checkpointing every 64 MiB of WAL (not SQLite's 4 MiB) copies each of them once
+    // instead of many times: 10% less CPU for the bench corpus (2.33 s -> 2.05 s, bench/run).
+    pragmas += "PRAGMA wal_autocheckpoint = 16384;";
     pragmas += options.full_sync ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;";
   }
   if (auto r = c.exec(pragmas); !r) {
