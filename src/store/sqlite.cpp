@@ -185,6 +185,14 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, Op
     flags |= SQLITE_OPEN_READONLY;
     break;
   }
+  // A connection is used by one thread at a time: no per-call mutex (SQLITE_OPEN_NOMUTEX),
+  // and no global allocation statistics, which take a mutex on every malloc.
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
+  flags |= SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
