@@ -12,7 +12,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-bin=$(realpath "${1:-build/src/cli/dmarcctl}")
+bin=$(realpath "${1:-${DMARCCTL:-build/src/cli/dmarcctl}}")
 n=${2:-10000}
 batch=${BATCH:-200}
 after=${AFTER:-move}
@@ -187,3 +187,10 @@ if [ "$stored" -ne "$n" ] || [ "$left" -ne "$expected_left" ]; then
   echo "imap_fetch: FAILED: expected $n reports stored and $expected_left mails left in INBOX" >&2
   exit 1
 fi
+# The row for bench/run's table (its piece protocol: lines starting with '|').
+cpu=$(sed -n 's/.*used \([0-9.]*\) s user, \([0-9.]*\) s system, \([0-9]*\) KiB.*/\1 + \2/p' "$dir/time" | bc -l)
+rss=$(sed -n 's/.* \([0-9]*\) KiB peak memory/\1/p' "$dir/time")
+verdict=ok
+[ "$(echo "$seconds < 60" | bc -l)" = 1 ] || verdict=MISSED
+printf '| IMAP fetch of %d mails from a local Dovecot (IMAPS, batch %d, after = %s): wall time | %.1f s (%.0f mails/s; dmarcctl %.1f s CPU, %.1f MiB peak RSS) | well under a minute | %s |\n' \
+  "$n" "$batch" "$after" "$seconds" "$(echo "$n / $seconds" | bc -l)" "$cpu" "$(echo "$rss / 1024" | bc -l)" "$verdict"
