@@ -441,7 +441,10 @@ TEST_CASE("DKIM: every configured selector seen passing")
      "selector x", "never passing"},
     {"a selector failing on 6%", {mailcow, {"x", "example.com", 100, 94, 94}}, 21, Verdict::hold,
      "selector x", "passes aligned on only 94%"},
-    {"all seen after 3 days is enough", {mailcow, {"x", "example.com", 5, 5, 5}}, 3, Verdict::done, "", ""},
+    {"all seen after 3 days: still too little data, wait", {mailcow, {"x", "example.com", 5, 5, 5}}, 3,
+     Verdict::wait, "", ""},
+    {"all seen on 13 days: wait", {mailcow, {"x", "example.com", 5, 5, 5}}, 13, Verdict::wait, "", ""},
+    {"all seen on 14 days: done", {mailcow, {"x", "example.com", 5, 5, 5}}, 14, Verdict::done, "", ""},
     {"one missing after 3 days: wait", {mailcow}, 3, Verdict::wait, "", ""},
   };
   config::DomainSettings cfg = block();
@@ -454,6 +457,7 @@ TEST_CASE("DKIM: every configured selector seen passing")
     const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
     CHECK(a.dkim.verdict == c.verdict);
     CHECK(blocker_sources(a.dkim) == c.blockers);
+    CHECK(a.dkim.missing.empty() == (c.verdict != Verdict::wait));
     if (!c.why.empty()) {
       REQUIRE_FALSE(a.dkim.blockers.empty());
       CHECK(a.dkim.blockers[0].why.find(c.why) != std::string::npos);
