@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,6 +173,24 @@ private:
   std::set<std::string> m_sections;
 };
 
+// "203.0.113.10", "198.51.100.0/24", "2001:db8:10::/48": what the advisor's authorized_ips
+// matching (src/advise/ip.hpp) accepts; IPv4 prefixes 0..32, IPv6 0..128.
+bool is_ip_range(std::string_view range)
+{
+  const std::size_t slash = range.find('/');
+  const std::string address(range.substr(0, slash));
+  unsigned char buf[sizeof(in6_addr)];
+  const bool v6 = address.find(':') != std::string::npos;
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1) {
+    return false;
+  }
+  if (slash == std::string_view::npos) {
+    return true;
+  }
+  const auto prefix = text::parse_u64(range.substr(slash + 1));
+  return prefix && range.size() - slash - 1 <= 3 && *prefix <= (v6 ? 128u : 32u);
+}
+
 void read_imap(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
 {
   ImapAccount a;
@@ -247,10 +268,27 @@ void read_domain(const toml::table& t, int index, Config& config, std::vector<Is
   r.strings("dkim_domains", d.dkim_domains);
   r.string("rua", d.rua);
   r.finish();
+  // Each authorized_ips entry on its own line: a range the advisor cannot read would
+  // silently leave a server of yours unauthorized.
+  if (const toml::array* ips = t.get_as<toml::array>("authorized_ips")) {
+    for (const toml::node& item : *ips) {
+      if (auto v = item.value<std::string>(); v && !is_ip_range(text::trim(*v))) {
+        r.issue(item, where + ".authorized_ips: '" + *v
+                        + "' is not an IP address or CIDR range (e.g. 203.0.113.0/24, "
+                          "2001:db8::/48)");
+      }
+    }
+  }
+  const auto& begin = t.source().begin;
   if (d.name.empty()) {
-    const auto& begin = t.source().begin;
     issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
                       where + ": name is required"});
+  }
+  for (const DomainSettings& other : config.domains) {
+    if (!d.name.empty() && text::iequals(text::trim(other.name), text::trim(d.name))) {
+      issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                        where + ": name \"" + d.name + "\" is used by another [[domain]] block"});
+    }
   }
   config.domains.push_back(std::move(d));
 }
@@ -376,6 +414,10 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
     r.size("max_records", c.max_records);
     r.finish();
   }
+  // In the order of the file, as an editor walks them.
+  std::stable_sort(issues.begin(), issues.end(), [](const Issue& a, const Issue& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
   return config;
 }
 

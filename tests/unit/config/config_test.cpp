@@ -171,3 +171,42 @@ TEST_CASE("read_password refuses a file others can read and never shows the pass
   setenv("DMARCCTL_TEST_PASS_VAR", "from-env", 1);
   CHECK(*read_password(env) == "from-env");
 }
+
+TEST_CASE("config check names the line of each authorized_ips entry it cannot read")
+{
+  const auto issues = issues_of("[[domain]]\nname = \"example.com\"\n"
+                                "authorized_ips = [\n  \"203.0.113.10\",\n  \"198.51.100.0/24\",\n"
+                                "  \"2001:DB8:10::/48\",\n  \"::ffff:192.0.2.1\",\n"
+                                "  \"203.0.113.0/33\",\n  \"2001:db8::/129\",\n  \"not-an-ip\",\n"
+                                "  \"203.0.113.010\",\n  \"mx.example.com\",\n]\n"
+                                "[[domain]]\nname = \"Example.COM\"\n");
+  std::vector<std::pair<int, std::string>> got;
+  for (const Issue& i : issues) {
+    got.emplace_back(i.line, i.message);
+  }
+  const std::vector<std::pair<int, std::string>> want = {
+    {8, "[[domain]] #1.authorized_ips: '203.0.113.0/33' is not an IP address or CIDR range "
+        "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+    {9, "[[domain]] #1.authorized_ips: '2001:db8::/129' is not an IP address or CIDR range "
+        "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+    {10, "[[domain]] #1.authorized_ips: 'not-an-ip' is not an IP address or CIDR range "
+         "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+    {11, "[[domain]] #1.authorized_ips: '203.0.113.010' is not an IP address or CIDR range "
+         "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+    {12, "[[domain]] #1.authorized_ips: 'mx.example.com' is not an IP address or CIDR range "
+         "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+    {14, "[[domain]] #2: name \"Example.COM\" is used by another [[domain]] block"},
+  };
+  CHECK(got == want);
+}
+
+TEST_CASE("issues come in the order of the file")
+{
+  const auto issues = issues_of("[advisor]\nwindow_days = \"28\"\n[[imap]]\nurl = \"imaps://h\"\n"
+                                "username = \"u\"\npassword_env = \"P\"\nafter = \"archive\"\n"
+                                "[gelf]\nurl = \"udp://g:12201\"\nhots = \"x\"\n");
+  REQUIRE(issues.size() == 3);
+  CHECK(issues[0].line == 2);
+  CHECK(issues[1].line == 7);
+  CHECK(issues[2].line == 10);
+}
