@@ -50,6 +50,9 @@ int main(int argc, char** argv)
   app.add_flag("-v,--verbose", ctx.verbose, "More detail on stderr (-vv for debug)");
   app.add_flag("-q,--quiet", ctx.quiet, "Only errors on stderr");
   app.require_subcommand(1);
+  // The global options also after the command (`dmarcctl advise --db FILE -c FILE`), as
+  // people type them; a subcommand hands what it does not know up to here.
+  app.fallthrough();
   app.footer("Exit status: 0 ok, 1 error, 2 usage, 3 some inputs failed "
              "(advise --exit-code: 4 regression).\nRun `dmarcctl COMMAND --help` for a command's options.");
 

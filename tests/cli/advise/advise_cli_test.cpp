@@ -484,3 +484,21 @@ TEST_CASE("advise and summary have --help with an example")
   }
   CHECK(dmarcctl({"advise", "--format", "csv"}).exit_code == 2);
 }
+
+TEST_CASE("the global options are taken after the command too")
+{
+  World& w = world();
+  REQUIRE(w.import.exit_code == 0);
+  const RunResult before = dmarcctl({"-c", w.config, "--db", w.db, "advise", "--as-of", k_as_of,
+                                     "--format", "json", "--domain", "advance.example"});
+  const RunResult after = dmarcctl({"advise", "--as-of", k_as_of, "--format", "json", "--domain",
+                                    "advance.example", "--db", w.db, "-c", w.config, "-q"});
+  INFO(after.err);
+  CHECK(after.exit_code == 0);
+  CHECK(after.out == before.out);
+  CHECK(json::parse(after.out).at("domains").at(0).at("dmarc").at("verdict") == "advance");
+  const RunResult nested = dmarcctl({"db", "check", "--db", w.db});
+  CHECK(nested.exit_code == 0);
+  CHECK(nested.out.find("integrity:        ok") != std::string::npos);
+  CHECK(dmarcctl({"advise", "--db", w.db, "--bogus"}).exit_code == 2);
+}
