@@ -29,8 +29,9 @@ struct SummaryArgs
 
 ExitCode run(Context& ctx, const SummaryArgs& args)
 {
-  // The window is whole UTC days: from the day `since` falls on to "today" (--as-of).
-  int64_t now = ctx.clock->now();
+  // The window is whole UTC days: from the day `since` falls on to "today" (--as-of), so
+  // "28d" is the 28 days ending today, the same days `advise` judges, at any hour.
+  int64_t now = (unix_day(ctx.clock->now()) + 1) * 86400;
   if (!args.as_of.empty()) {
     auto day = text::parse_date(args.as_of);
     if (!day) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <ctime>
 #include <filesystem>
 
 using namespace dmarc::test;
@@ -244,4 +245,33 @@ TEST_CASE("reverse DNS names from the sources table: shown by summary, matched b
   const json p = json::parse(plain.out).at("domains").at(0);
   CHECK(p.at("dmarc").at("verdict") == "advance");
   CHECK(p.at("sources").at("unknown").at("sources") == 1);
+}
+
+TEST_CASE("summary --since 28d without --as-of is the 28 days ending today, like advise")
+{
+  // Reports on the last 29 days, one reporter: the oldest lies outside both windows.
+  TempDir dir;
+  const int64_t today = static_cast<int64_t>(std::time(nullptr)) / 86400;
+  gen::Scenario s;
+  s.domain = "example.com";
+  s.first_day = today - 28;
+  s.days = 29;
+  s.reporters = {"google.com"};
+  s.records = [](int, int) {
+    return std::vector<gen::Record>{gen::authorized("203.0.113.10", "example.com", 10)};
+  };
+  gen::write(s, dir / "reports");
+  const std::string db = dir / "s.sqlite";
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", dir / "reports"}).exit_code == 0);
+  const RunResult r = dmarcctl({"--db", db, "summary", "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const json doc = json::parse(r.out);
+  const json& d = doc.at("domains").at(0);
+  CHECK(d.at("days") == 28);
+  CHECK(d.at("messages") == 280);
+  const RunResult advice = dmarcctl({"--db", db, "advise", "--format", "json"});
+  REQUIRE(advice.exit_code == 0);
+  const json a = json::parse(advice.out);
+  CHECK(a.at("domains").at(0).at("window").at("from") == doc.at("since"));
+  CHECK(a.at("domains").at(0).at("dmarc").at("evidence").at("days") == 28);
 }
