@@ -778,6 +778,11 @@ Check judge_dkim(const DomainStats& stats, const DomainAdvice& a, const config::
     c.explanation = "No DMARC aggregate reports for " + stats.domain + " in this window.";
     return c;
   }
+  // Failures of a selector that mail from outside your authorized sources cannot explain.
+  const int64_t outside = a.forwarder.messages + a.unknown.messages;
+  const auto own_failures = [&](const SelectorAdvice& sel) {
+    return std::max<int64_t>(0, sel.messages - sel.aligned_pass - outside);
+  };
   for (const std::string& name : configured) {
     const SelectorAdvice& sel = by_name[name];
     if (sel.messages == 0) {
@@ -791,11 +796,21 @@ Check judge_dkim(const DomainStats& stats, const DomainAdvice& a, const config::
                                              + join(sel.dkim_domains, ", ") + ")"
                                          : "seen on " + plural(sel.messages, "message", "messages")
                                              + " but never passing: check its public key"});
-    } else if (below(sel.aligned_pass, sel.messages, s.source_min_pass_share)) {
-      c.blockers.push_back({"selector " + name, sel.messages, share_of(sel.aligned_pass, sel.messages),
-                            "passes aligned on only " + percent(sel.aligned_pass, sel.messages)
-                              + " of " + plural(sel.messages, "message", "messages") + "; "
-                              + percent(s.source_min_pass_share) + " expected"});
+    } else if (const int64_t own_fail = own_failures(sel);
+               below(sel.aligned_pass, sel.aligned_pass + own_fail, s.source_min_pass_share)) {
+      // Selector results are not kept per source: the failures that forwarders (a mailing
+      // list rewriting the body) and spoofers (a forged s=) could account for are left out,
+      // so neither ever blocks; what remains failed on your own mail.
+      const int64_t judged = sel.aligned_pass + own_fail;
+      c.blockers.push_back({"selector " + name, judged, share_of(sel.aligned_pass, judged),
+                            "passes aligned on only " + percent(sel.aligned_pass, judged) + " of "
+                              + plural(judged, "message", "messages")
+                              + (judged < sel.messages
+                                   ? " (leaving out " + count(sel.messages - judged)
+                                       + " failures that forwarders or unknown sources may have "
+                                         "caused)"
+                                   : std::string())
+                              + "; " + percent(s.source_min_pass_share) + " expected"});
     }
   }
   if (configured.empty()) {

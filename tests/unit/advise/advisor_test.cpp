@@ -479,6 +479,58 @@ TEST_CASE("DKIM: every configured selector seen passing")
   CHECK(blocker_sources(a.dkim) == k_b);
 }
 
+TEST_CASE("DKIM: selector failures that forwarders and spoofers may cause never block")
+{
+  struct Case
+  {
+    const char* name;
+    int64_t list_messages;           // a mailing list (forwarder) breaking the signature
+    int64_t spoof_messages;          // spoofers forging s=mailcow
+    int64_t own_failures;            // failures of mailcow on your own mail
+    Verdict verdict;
+    int64_t judged;                  // the blocker's messages
+  };
+  const std::vector<Case> cases = {
+    {"a mailing list breaking 20% of the signatures", 250, 0, 0, Verdict::done, 0},
+    {"spoofers forging the selector", 0, 400, 0, Verdict::done, 0},
+    {"both, and 5% own failures: just met", 250, 400, 50, Verdict::done, 0},
+    {"both, and 6% own failures: blocks on what is left", 250, 400, 60, Verdict::hold, 1000},
+  };
+  config::DomainSettings cfg = block();
+  for (const Case& c : cases) {
+    INFO(c.name);
+    DomainStats d = stats();
+    add(d, good(k_a, 1000, 1000 - c.own_failures));
+    SourceStats list = spoof(k_fwd, c.list_messages);
+    list.forwarded = c.list_messages;
+    if (c.list_messages > 0) {
+      add(d, list);
+    }
+    if (c.spoof_messages > 0) {
+      add(d, spoof(k_spoof, c.spoof_messages));
+    }
+    const int64_t failed = c.list_messages + c.spoof_messages + c.own_failures;
+    d.selectors = {{"mailcow", "example.com", 1000 + c.list_messages + c.spoof_messages,
+                    1000 + c.list_messages + c.spoof_messages - failed,
+                    1000 + c.list_messages + c.spoof_messages - failed}};
+    const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
+    if (c.own_failures == 0) {
+      CHECK(a.dmarc.verdict == Verdict::advance);   // nor do they block DMARC
+    }
+    CHECK(a.dkim.verdict == c.verdict);
+    if (c.verdict == Verdict::hold) {
+      REQUIRE(a.dkim.blockers.size() == 1);
+      CHECK(a.dkim.blockers[0].source == "selector mailcow");
+      CHECK(a.dkim.blockers[0].messages == c.judged);
+      CHECK(a.dkim.blockers[0].pass_share == Approx(0.94));
+      CHECK(a.dkim.blockers[0].why.find("passes aligned on only 94% of 1,000 messages (leaving out "
+                                        "650 failures") != std::string::npos);
+    } else {
+      CHECK(a.dkim.blockers.empty());
+    }
+  }
+}
+
 TEST_CASE("MTA-STS testing -> enforce: failure share, failure kinds, clean window")
 {
   struct Case
