@@ -5,10 +5,11 @@
 // types lie, so the format comes from the magic bytes. Expansion is the one place where a
 // small input becomes a huge one, so every cap is enforced while inflating, never after:
 //
-//  - gzip (RFC 1952): zlib inflate (16 + MAX_WBITS) of the first member only, straight into
-//    the document string. The output is checked after every step of at most k_step bytes,
-//    and the ratio guard compares it with the compressed bytes actually consumed so far, so
-//    a 4 GiB bomb stops a little past ratio_floor_bytes.
+//  - gzip (RFC 1952): zlib inflate (16 + MAX_WBITS) of each member in turn (gzip -d joins
+//    them; bytes after the last one are ignored), straight into the document string. The
+//    output is checked after every step of at most k_step bytes, and the ratio guard
+//    compares it with the compressed bytes actually consumed so far, so a 4 GiB bomb stops
+//    a little past ratio_floor_bytes.
 //  - zip (APPNOTE 4.3): libzip opens the archive from memory. The declared sizes in the
 //    central directory are checked for every entry before any entry is read (reject early),
 //    but never trusted: an entry may not produce more than it declared (a lying size is a
@@ -52,6 +53,8 @@ constexpr std::size_t k_min_guess = std::size_t{64} << 10;
 constexpr std::size_t k_zlib_slice = std::size_t{1} << 30;
 // Compressed bytes read from a zip entry per zip_fread.
 constexpr std::size_t k_zip_read = std::size_t{256} << 10;
+// First allocation for a gzip member after the first one.
+constexpr std::size_t k_member_guess = std::size_t{4} << 10;
 // Longest gzip FNAME kept.
 constexpr unsigned k_max_fname = 1024;
 
@@ -305,8 +308,9 @@ std::size_t gzip_reserve(std::string_view in, const Caps& caps)
   return std::max(k_min_guess, in.size() * k_guess_factor);
 }
 
-// Inflates the first gzip member of `in` under `caps`; bytes after the member are ignored.
-Result<Inflated> inflate_gzip(std::string_view in, const Caps& caps)
+// Inflates the gzip member at the start of `in` under `caps`, reserving `reserve` bytes
+// first; bytes after the member are not read.
+Result<Inflated> inflate_gzip_member(std::string_view in, const Caps& caps, std::size_t reserve)
 {
   std::size_t offset = 0;
   auto next_input = [&](std::string_view& piece) -> std::optional<Error> {
@@ -314,7 +318,38 @@ Result<Inflated> inflate_gzip(std::string_view in, const Caps& caps)
     offset += piece.size();
     return std::nullopt;
   };
-  return inflate_stream(next_input, Wrapper::gzip, caps, gzip_reserve(in, caps));
+  return inflate_stream(next_input, Wrapper::gzip, caps, reserve);
+}
+
+// True when `in` starts like a gzip member: magic and the deflate method (RFC 1952 §2.3.1).
+bool starts_gzip_member(std::string_view in)
+{
+  return in.size() >= 3 && static_cast<unsigned char>(in[0]) == 0x1f &&
+         static_cast<unsigned char>(in[1]) == 0x8b && in[2] == '\x08';
+}
+
+// Inflates the gzip `in` under `caps`. RFC 1952 §2.2: a gzip file is a series of members,
+// and `gzip -d` writes their contents one after the other, so a document a writer flushed
+// into several members is joined again; the caps hold for all of them together. Bytes after
+// the last member that do not start another one (Mimecast's CRLF, zero padding) are ignored.
+// Later members start from a small buffer (ISIZE at the end of the input belongs to the
+// last member only), so thousands of tiny members cost no more than their bytes.
+Result<Inflated> inflate_gzip(std::string_view in, const Caps& caps)
+{
+  auto result = inflate_gzip_member(in, caps, gzip_reserve(in, caps));
+  if (!result) return result;
+  std::size_t offset = result->consumed;
+  while (starts_gzip_member(in.substr(offset))) {
+    Caps rest = caps;
+    rest.max_bytes = caps.max_bytes - result->bytes.size();
+    if (rest.declared) *rest.declared -= result->bytes.size();
+    auto next = inflate_gzip_member(in.substr(offset), rest, k_member_guess);
+    if (!next) return next.error();
+    result->bytes += next->bytes;
+    offset += next->consumed; // a member is at least 18 bytes: the loop always advances
+  }
+  result->consumed = offset;
+  return result;
 }
 
 // The document in a gzip `in` (a gzip inside it expanded once more), named after FNAME or

@@ -36,8 +36,9 @@ struct Document
 };
 
 // Expands `bytes` into the documents it holds: itself when plain (xml, json or unknown,
-// name kept), the first gzip member (trailing bytes after it are ignored; name from the
-// FNAME header, else `name` without ".gz"), each zip file entry in archive order
+// name kept), the gzip members joined as `gzip -d` does (bytes after the last member that
+// do not start another are ignored; name from the first FNAME header, else `name` without
+// ".gz"), each zip file entry in archive order
 // (directory entries and empty files skipped, name = entry name). A gzip inside a gzip or
 // zip is expanded once more; anything still compressed after that is returned as
 // `unknown`. Every returned document has at least one byte, and all documents of one input
@@ -80,7 +81,7 @@ private:
   std::unique_ptr<State> m_state;
 };
 
-// Expands the first gzip member of `bytes` (as produced by gzip()), capped at `max_bytes`
+// Expands the gzip `bytes` (as produced by gzip(); several members are joined), capped at `max_bytes`
 // and at the default Limits ratio guard. Errors as expand(): `empty` for zero input bytes,
 // `corrupt-archive` (also for input that is not gzip), `too-large`.
 Result<std::string> gunzip(std::string_view bytes, std::size_t max_bytes);

@@ -445,14 +445,49 @@ TEST_CASE("expand gzip names the document after FNAME, else the name without .gz
   CHECK(json.name == "tls.json");
 }
 
-TEST_CASE("expand gzip reads the first member only and ignores what follows")
+TEST_CASE("expand gzip ignores bytes after the last member that start no other member")
 {
   const std::string member = gzip9(k_report, "first.xml");
   CHECK(expand_one(member + "\r\n", "x.gz").bytes == k_report);
   CHECK(expand_one(member + std::string(4096, '\0'), "x.gz").bytes == k_report);
-  const Document first = expand_one(member + gzip9("<second/>", "second.xml"), "x.gz");
-  CHECK(first.name == "first.xml");
-  CHECK(first.bytes == k_report);
+  CHECK(expand_one(member + "garbage\n", "x.gz").bytes == k_report);
+}
+
+TEST_CASE("expand gzip joins all members as gzip -d does, under one set of caps")
+{
+  // RFC 1952 §2.2: a report a writer flushed into two members is one document.
+  const std::size_t cut = k_report.find("<record>");
+  const std::string two = gzip9(k_report.substr(0, cut), "first.xml") +
+                          gzip9(k_report.substr(cut), "second.xml");
+  const Document joined = expand_one(two, "x.gz");
+  CHECK(joined.name == "first.xml"); // the first member names the document
+  CHECK(joined.format == Format::xml);
+  CHECK(joined.bytes == k_report);
+  CHECK(expand_one(two + "\r\n", "x.gz").bytes == k_report);
+  // Three members, the middle one empty.
+  CHECK(expand_one(gzip9("<a>") + gzip9("") + gzip9("</a>"), "x.gz").bytes == "<a></a>");
+
+  // The cap counts every member: two members of 600 bytes do not fit 1000.
+  Limits limits;
+  limits.max_document_bytes = 1000;
+  const std::string half(600, ' ');
+  CHECK(expand_one(gzip9(half), "x.gz", limits).bytes == half);
+  const Error over = expand_error(gzip9(half) + gzip9(half), "x.gz", limits);
+  CHECK(over.kind == ErrorKind::too_large);
+  CHECK(over.detail == "document larger than 1000 bytes (max_document_bytes)");
+
+  // Many tiny members cost their bytes, not a buffer each.
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += gzip9("");
+  CHECK(expand_one(many + gzip9(k_report), "x.gz").bytes == k_report);
+
+  // A second member that is broken makes the document corrupt.
+  const std::string second = gzip9(k_report.substr(cut));
+  const Error truncated = expand_error(gzip9(k_report.substr(0, cut)) +
+                                           second.substr(0, second.size() / 2),
+                                       "x.gz");
+  CHECK(truncated.kind == ErrorKind::corrupt_archive);
+  CHECK(truncated.detail == "truncated gzip stream");
 }
 
 TEST_CASE("expand gzip rejects every truncation as a truncated gzip stream")
@@ -961,6 +996,19 @@ TEST_CASE("fixtures/dmarc/archive-*: good archive variants expand to one report 
     CHECK(document.bytes.find(std::string("<report_id>") + c.id + "</report_id>") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("fixtures/shapes/multi-member.xml.gz: a report split over two gzip members")
+{
+  const std::filesystem::path file =
+      std::filesystem::path(DMARC_FIXTURES_DIR) / "shapes" / "multi-member.xml.gz";
+  const Document document = expand_one(read_file(file), "multi-member.xml.gz");
+  CHECK(document.name == "shape-gzip-members-1.xml");
+  CHECK(document.format == Format::xml);
+  CHECK(document.bytes.find("<report_id>shape-gzip-members-1</report_id>") != std::string::npos);
+  CHECK(document.bytes.find("<source_ip>192.0.2.32</source_ip><count>4</count>") !=
+        std::string::npos);
+  CHECK(document.bytes.ends_with("</feedback>\n"));
 }
 
 // ---- the real corpus ----------------------------------------------------------------------
