@@ -1037,6 +1037,87 @@ private:
   }
 };
 
+// The labels the WHATWG Encoding Standard (§4.2) maps to windows-1252, lower case.
+constexpr std::string_view k_windows_1252_labels[] = {
+  "ansi_x3.4-1968", "ascii",      "cp1252",          "cp819",        "csisolatin1",
+  "ibm819",         "iso-8859-1", "iso-ir-100",      "iso8859-1",    "iso88591",
+  "iso_8859-1",     "iso_8859-1:1987", "l1",         "latin1",       "us-ascii",
+  "windows-1252",   "x-cp1252",
+};
+
+// True when `document` starts with an XML declaration (XML 1.0 §2.8, §4.3.3) whose encoding
+// is one of k_windows_1252_labels. Only an ASCII declaration at the start counts: a BOM
+// or UTF-16 bytes say the encoding themselves.
+bool declares_windows_1252(std::string_view document)
+{
+  std::size_t i = 0;
+  while (i < document.size() && is_space(document[i])) {
+    ++i;
+  }
+  const std::size_t close = document.find("?>", i);
+  if (document.substr(i, 5) != "<?xml" || close == std::string_view::npos || close - i > 256) {
+    return false;
+  }
+  const std::string_view declaration = document.substr(i, close - i);
+  std::size_t p = declaration.find("encoding");
+  if (p == std::string_view::npos) {
+    return false;
+  }
+  p += 8;
+  while (p < declaration.size() && is_space(declaration[p])) {
+    ++p;
+  }
+  if (p >= declaration.size() || declaration[p] != '=') {
+    return false;
+  }
+  ++p;
+  while (p < declaration.size() && is_space(declaration[p])) {
+    ++p;
+  }
+  if (p >= declaration.size() || (declaration[p] != '"' && declaration[p] != '\'')) {
+    return false;
+  }
+  const std::size_t end = declaration.find(declaration[p], p + 1);
+  if (end == std::string_view::npos) {
+    return false;
+  }
+  const std::string label = text::to_lower(declaration.substr(p + 1, end - p - 1));
+  for (const std::string_view known : k_windows_1252_labels) {
+    if (label == known) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// windows-1252 bytes as UTF-8: 0x80-0x9F through the WHATWG index (its five unassigned bytes
+// map to the C1 code point of the same value, as WHATWG does), 0xA0-0xFF as Latin-1.
+std::string windows_1252_to_utf8(std::string_view bytes)
+{
+  static constexpr char16_t k_c1[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+  };
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 8);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    const unsigned code = byte >= 0x80 && byte < 0xA0 ? k_c1[byte - 0x80] : byte;
+    if (code < 0x80) {
+      out += c;
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+  }
+  return out;
+}
+
 // "XML parse error at offset N: <pugixml's description>" as an invalid-report error.
 Error parse_error(const pugi::xml_parse_result& parsed)
 {
@@ -1052,6 +1133,17 @@ Result<AggregateReport> parse_aggregate(std::string& document, const Limits& lim
   if (document.empty()) {
     return make_error(ErrorKind::empty, "empty document");
   }
+  // pugixml knows UTF-8/16/32 and Latin-1 only, and would read a declared windows-1252 as
+  // UTF-8 (every accented letter U+FFFD) and a declared ISO-8859-1 that holds windows-1252
+  // bytes (as most do) with C1 controls for "€" and quotes. Such a document is converted
+  // here; one that is valid UTF-8 despite its declaration is read as the UTF-8 it is.
+  pugi::xml_encoding encoding = pugi::encoding_auto;
+  if (declares_windows_1252(document)) {
+    if (!text::is_valid_utf8(document)) {
+      document = windows_1252_to_utf8(document);
+    }
+    encoding = pugi::encoding_utf8;
+  }
   if (auto error = precount_elements(document, limits)) {
     return std::move(*error);
   }
@@ -1059,7 +1151,7 @@ Result<AggregateReport> parse_aggregate(std::string& document, const Limits& lim
   const std::string_view original = backup.bytes();
   pugi::xml_document xml;
   const pugi::xml_parse_result parsed =
-    xml.load_buffer_inplace(document.data(), document.size(), k_parse_options);
+    xml.load_buffer_inplace(document.data(), document.size(), k_parse_options, encoding);
   if (parsed) {
     return read_document(xml, limits, false);
   }
@@ -1076,7 +1168,8 @@ Result<AggregateReport> parse_aggregate(std::string& document, const Limits& lim
     break;
   }
   pugi::xml_document repaired;
-  if (!repaired.load_buffer_inplace(repair.xml.data(), repair.xml.size(), k_parse_options)) {
+  if (!repaired.load_buffer_inplace(repair.xml.data(), repair.xml.size(), k_parse_options,
+                                    encoding)) {
     return parse_error(parsed);
   }
   return read_document(repaired, limits, true);

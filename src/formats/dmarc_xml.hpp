@@ -23,7 +23,8 @@ namespace dmarc::formats {
 // the missing element (wrong root, missing report_id / org_name / date_range / policy domain
 // / p, a bad <count> naming the record, no <feedback> close tag), `too-large` (depth, element
 // count, records beyond `limits`). Text values are trimmed and sanitised to UTF-8 (U+FFFD);
-// result words are lower-cased; `recovered` is set when the XML needed repair.
+// a document declared windows-1252 or ISO-8859-1 (and their aliases) that is not UTF-8 is
+// converted from windows-1252 first; result words are lower-cased; `recovered` is set when the XML needed repair.
 Result<AggregateReport> parse_aggregate(std::string& document, const Limits& limits);
 
 } // namespace dmarc::formats

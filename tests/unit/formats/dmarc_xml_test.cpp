@@ -337,6 +337,41 @@ TEST_CASE("a declared Latin-1 document and a UTF-16 document arrive as UTF-8")
   CHECK(wide->records.at(0).count == 3);
 }
 
+TEST_CASE("a declared windows-1252 or ISO-8859-1 document is converted from windows-1252")
+{
+  // fixtures/shapes: accented letters, the euro sign (0x80) and curly quotes (0x92-0x94)
+  // arrive as the characters they are, not as U+FFFD or C1 controls.
+  std::string cp1252 = fixture("shapes/windows-1252.xml");
+  const auto windows = parse_aggregate(cp1252, Limits{});
+  REQUIRE(windows.ok());
+  CHECK(windows->report_id == "shape-cp1252-1");
+  CHECK(windows->org_name == "Soci\xC3\xA9t\xC3\xA9 G\xC3\xA9n\xC3\xA9rale \xE2\x82\xAC");
+  CHECK(windows->records.at(0).header_from == "l\xE2\x80\x99" "example.com");
+  CHECK(windows->records.at(0).count == 6);
+  CHECK_FALSE(windows->recovered);
+
+  std::string latin1 = fixture("shapes/iso-8859-1-cp1252.xml");
+  const auto iso = parse_aggregate(latin1, Limits{});
+  REQUIRE(iso.ok());
+  CHECK(iso->org_name == "\xE2\x82\xAC Caf\xC3\xA9 \xE2\x80\x9C" "Bank\xE2\x80\x9D");
+  CHECK(iso->records.at(0).count == 7);
+
+  // Declared Latin-1 but valid UTF-8: read as UTF-8, not turned into mojibake.
+  std::string liar = fixture("shapes/latin1-declared-utf8.xml");
+  const auto utf8 = parse_aggregate(liar, Limits{});
+  REQUIRE(utf8.ok());
+  CHECK(utf8->org_name == "M\xC3\xBCller \xE2\x82\xAC");
+
+  // Declared windows-1252 and needing repair: the repaired document is converted too.
+  const auto repaired = parse("<?xml version=\"1.0\" encoding=\"Windows-1252\"?><wrapper>"
+                              + report_with("<org_name>Caf\xE9</org_name><report_id>w1</report_id>"
+                                            "<date_range><begin>1</begin><end>2</end></date_range>",
+                                            k_policy, k_record));
+  REQUIRE(repaired.ok());
+  CHECK(repaired->recovered);
+  CHECK(repaired->org_name == "Caf\xC3\xA9");
+}
+
 TEST_CASE("escapes, CDATA and a bare ampersand in text")
 {
   const auto r = parse(report_with(
