@@ -127,6 +127,15 @@ bool has_report_magic(std::string_view prefix)
   return istarts_with(text, "<?xml") || starts_with(text, "<feedback");
 }
 
+// True when an identity-encoded body is base64 text of a gzip or zip ("H4sI" / "UEsDB" are
+// the base64 of their magic bytes): a sender that forgot Content-Transfer-Encoding. Raw
+// gzip or zip bytes never start like that.
+bool is_unlabelled_base64_archive(std::string_view body)
+{
+  const std::string_view text = skip_bom_and_space(body.substr(0, k_sniff_bytes));
+  return starts_with(text, "H4sI") || starts_with(text, "UEsDB");
+}
+
 bool is_failure_subject(std::string_view subject)
 {
   for (const std::string_view phrase : k_failure_subjects) {
@@ -289,6 +298,9 @@ void Walker::classify_leaf(std::size_t index, const FieldValue& type, Encoding e
 
   Candidate candidate{index, type.value, std::move(filename), encoding, std::nullopt};
   if (has_report_type(type.value) || has_report_name(candidate.filename)) {
+    if (encoding == Encoding::identity && is_unlabelled_base64_archive(entity.body)) {
+      candidate.encoding = Encoding::base64;
+    }
     m_candidates.push_back(std::move(candidate));
     return;
   }

@@ -39,7 +39,9 @@ struct Extracted
   // mails included). A leaf part is a candidate when its type is a report type (zip, gzip,
   // xml, json, tlsrpt+gzip/json, octet-stream), its filename ends in .xml/.gz/.zip/.json,
   // or its decoded bytes start with gzip/zip magic, "<?xml" or "<feedback", or are JSON
-  // naming an "organization-name" (a report pasted into the body). Other text/plain or
+  // naming an "organization-name" (a report pasted into the body). A report-typed part
+  // without a transfer encoding whose body is base64 of gzip/zip magic ("H4sI", "UEsDB")
+  // is decoded as base64 (the sender forgot the header). Other text/plain or
   // text/html bodies, images etc. are left out. Nothing inside a failure report is a
   // candidate (its message/rfc822 part is the spoofed mail).
   std::vector<Attachment> attachments;

@@ -299,6 +299,31 @@ TEST_CASE("hostile structure is refused quickly without exhausting stack or memo
   CHECK(e.attachments.empty());
 }
 
+TEST_CASE("a base64 gzip/zip attachment without Content-Transfer-Encoding is decoded")
+{
+  // fixtures/shapes/no-transfer-encoding.eml: the sender forgot the header; "H4sI" and
+  // "UEsDB" are the base64 of the gzip and zip magic bytes.
+  const std::string path = std::string(DMARC_FIXTURES_DIR) + "/shapes/no-transfer-encoding.eml";
+  const Extracted e = extract_ok(test::read_file(path));
+  REQUIRE(e.attachments.size() == 2);
+  CHECK(e.attachments[0].content_type == "application/gzip");
+  CHECK(e.attachments[0].filename == "shape-no-cte-1.xml.gz");
+  CHECK(e.attachments[0].bytes.size() == 393);
+  CHECK(e.attachments[0].bytes.substr(0, 3) == "\x1f\x8b\x08");
+  CHECK(e.attachments[1].content_type == "application/octet-stream");
+  CHECK(e.attachments[1].filename == "shape-no-cte-2.zip");
+  CHECK(e.attachments[1].bytes.size() == 924);
+  CHECK(e.attachments[1].bytes.substr(0, 4) == std::string("PK\x03\x04", 4));
+
+  // Text that merely starts like that stays as it is when its type is not a report type.
+  const Extracted plain = extract_ok("Subject: t\nContent-Type: text/plain\n\nH4sI is a word\n");
+  CHECK(plain.attachments.empty());
+  // A 7bit XML attachment is left alone.
+  const Extracted xml = extract_ok("Subject: t\nContent-Type: text/xml\n\n<feedback/>\n");
+  REQUIRE(xml.attachments.size() == 1);
+  CHECK(xml.attachments[0].bytes == "<feedback/>\n");
+}
+
 TEST_CASE("content sniffing: magic bytes count, ordinary text and images do not")
 {
   const std::string message = "Subject: sniff\n"
