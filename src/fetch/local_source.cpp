@@ -53,6 +53,37 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes)
   return bytes;
 }
 
+// True when `line` (a "From " line) is a separator by its own shape: "From SENDER DATE"
+// with a time (hh:mm) and a four-digit year after it, as every mbox writer puts there
+// (asctime, Google Takeout's "... +0000 2023"). Such a line starts a message even when the
+// writer left no empty line before it; a "From " line in a body is escaped or lacks the date.
+bool is_dated_separator(std::string_view line)
+{
+  const auto digit = [&](std::size_t i) {
+    return i < line.size() && line[i] >= '0' && line[i] <= '9';
+  };
+  const std::size_t sender = line.find_first_not_of(' ', 5);
+  const std::size_t date = sender == std::string_view::npos ? sender : line.find(' ', sender);
+  if (date == std::string_view::npos) {
+    return false;
+  }
+  std::size_t i = date;
+  while (i + 4 < line.size() && !(digit(i) && digit(i + 1) && line[i + 2] == ':' && digit(i + 3)
+                                  && digit(i + 4))) {
+    ++i;
+  }
+  if (i + 4 >= line.size()) {
+    return false;
+  }
+  for (i += 5; i + 3 < line.size(); ++i) {
+    if (!digit(i - 1) && digit(i) && digit(i + 1) && digit(i + 2) && digit(i + 3)
+        && !digit(i + 4)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 bool looks_like_mbox(std::string_view first_bytes)
@@ -135,13 +166,15 @@ std::string LocalSource::next_path()
 bool LocalSource::next_mbox_message(SourceItem& item)
 {
   // mboxrd/mboxo: a message runs from its "From " line to the next one; ">From " lines
-  // inside lose one '>'. The separator line itself is not part of the message.
+  // inside lose one '>'. The separator line itself is not part of the message. A "From "
+  // line is a separator after an empty line, or anywhere when it carries a date.
   std::string bytes;
   std::string line;
   bool saw_any = false;
   while (std::getline(*m_mbox, line)) {
     if (line.rfind("From ", 0) == 0 && (bytes.empty() || bytes.ends_with("\n\n")
-                                        || bytes.ends_with("\r\n\r\n"))) {
+                                        || bytes.ends_with("\r\n\r\n")
+                                        || is_dated_separator(line))) {
       if (saw_any) {
         m_mbox_line = line;
         break;

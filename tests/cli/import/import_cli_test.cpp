@@ -127,6 +127,41 @@ TEST_CASE("an mbox is split into its messages, >From lines unescaped")
   CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE source LIKE '%reports.mbox#_'") == 3);
 }
 
+TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252 XML")
+{
+  TempDir dir;
+  const std::string db = dir / "shapes.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", fixture("shapes/mbox-no-blank-line.mbox"),
+                                fixture("shapes/multi-member.xml.gz"),
+                                fixture("shapes/windows-1252.xml"),
+                                fixture("shapes/no-transfer-encoding.eml")});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("7 reports imported (7 DMARC, 0 TLS), 9 records, 0 duplicates, "
+                   "0 failure reports, 0 rejected") != std::string::npos);
+  // Each dated "From " line starts a message, though no empty line comes before it; the
+  // undated "From now on" body line does not.
+  CHECK(query(db, "SELECT m.source, r.report_id, SUM(a.count) FROM messages m"
+                  " JOIN aggregate_reports r ON r.message = m.id"
+                  " JOIN aggregate_records a ON a.report = r.id"
+                  " WHERE m.source LIKE '%.mbox#%' GROUP BY m.id ORDER BY m.id")
+        == std::vector<Row>{
+             {fixture("shapes/mbox-no-blank-line.mbox") + "#1", "shape-mbox-1", "1"},
+             {fixture("shapes/mbox-no-blank-line.mbox") + "#2", "shape-mbox-2", "2"},
+             {fixture("shapes/mbox-no-blank-line.mbox") + "#3", "shape-mbox-3", "3"}});
+  // The report cut over two gzip members is whole: three records, counts 3, 4 and 5.
+  CHECK(query(db, "SELECT a.source_ip, a.count FROM aggregate_records a JOIN aggregate_reports r"
+                  " ON r.id = a.report WHERE r.report_id = 'shape-gzip-members-1' ORDER BY a.id")
+        == std::vector<Row>{{"192.0.2.31", "3"}, {"192.0.2.32", "4"}, {"192.0.2.33", "5"}});
+  // Base64 attachments without a Content-Transfer-Encoding header are decoded.
+  CHECK(query(db, "SELECT r.report_id, a.count FROM aggregate_records a JOIN aggregate_reports r"
+                  " ON r.id = a.report WHERE r.report_id LIKE 'shape-no-cte-%' ORDER BY a.id")
+        == std::vector<Row>{{"shape-no-cte-1", "9"}, {"shape-no-cte-2", "10"}});
+  // windows-1252 bytes are stored as the characters they are.
+  CHECK(query(db, "SELECT org_name FROM aggregate_reports WHERE report_id = 'shape-cp1252-1'")
+        == std::vector<Row>{{"Soci\xC3\xA9t\xC3\xA9 G\xC3\xA9n\xC3\xA9rale \xE2\x82\xAC"}});
+}
+
 TEST_CASE("one message on stdin with -")
 {
   TempDir dir;
