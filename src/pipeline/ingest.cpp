@@ -51,6 +51,11 @@ struct Collector
 void ingest_payload(std::string_view bytes, std::string_view name, const std::string& what,
                     const Limits& limits, Collector& collector)
 {
+  if (bytes.empty()) {
+    // A report attachment that lost its content on the way is empty, not some other file.
+    collector.fail(make_error(ErrorKind::empty, what + " has zero bytes"));
+    return;
+  }
   const decompress::Format outer = decompress::sniff(bytes);
   if (outer == decompress::Format::unknown) {
     collector.fail(make_error(ErrorKind::not_a_report,

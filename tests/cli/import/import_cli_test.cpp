@@ -162,6 +162,20 @@ TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252 X
         == std::vector<Row>{{"Soci\xC3\xA9t\xC3\xA9 G\xC3\xA9n\xC3\xA9rale \xE2\x82\xAC"}});
 }
 
+TEST_CASE("a report attachment of zero bytes is rejected as empty, naming the attachment")
+{
+  TempDir dir;
+  const std::string db = dir / "empty.sqlite";
+  const std::string mail = fixture("shapes/empty-attachment.eml");
+  const RunResult r = dmarcctl({"--db", db, "import", mail});
+  CHECK(r.exit_code == 3);
+  const auto err = lines(r.err);
+  REQUIRE(err.size() == 2);
+  CHECK(err[0] == mail + ": empty: attachment 'shape-empty-1.xml.gz' has zero bytes");
+  CHECK(query(db, "SELECT status, reason, message_id FROM messages")
+        == std::vector<Row>{{"rejected", "empty", "shape-empty-1@reporter.example.net"}});
+}
+
 TEST_CASE("one message on stdin with -")
 {
   TempDir dir;
