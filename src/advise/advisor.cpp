@@ -685,8 +685,9 @@ Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::A
   const std::string fwd =
     a.forwarder.messages > 0
       ? " Forwarded mail (" + plural(a.forwarder.messages, "message", "messages") + " from "
-          + plural(a.forwarder.sources, "forwarder", "forwarders")
-          + ") keeps passing DMARC on its aligned DKIM signature."
+          + plural(a.forwarder.sources, "forwarder", "forwarders") + ") does not depend on SPF: "
+          + percent(a.forwarder.dmarc_pass, a.forwarder.messages)
+          + " of it passes DMARC on its aligned DKIM signature."
       : "";
   if (c.current == "-all") {
     c.verdict = c.blockers.empty() ? Verdict::done : Verdict::hold;

@@ -420,6 +420,22 @@ TEST_CASE("SPF -all: every authorized source passes SPF and carries aligned DKIM
   CHECK(inferred.spf.dns_record == "v=spf1 <your current mechanisms> -all");
 }
 
+TEST_CASE("SPF: the advice says how much forwarded mail passes on DKIM, not that all of it does")
+{
+  const config::DomainSettings cfg = block();
+  DomainStats d = stats();
+  add(d, good(k_a, 1000, 1000));
+  add(d, forwarded(k_fwd, 300));
+  SourceStats list = spoof("192.0.2.80", 100);   // a mailing list breaking the signature
+  list.forwarded = 100;
+  add(d, list);
+  const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
+  REQUIRE(a.spf.verdict == Verdict::advance);
+  CHECK(a.spf.explanation.find("Forwarded mail (400 messages from 2 forwarders) does not depend "
+                               "on SPF: 75% of it passes DMARC on its aligned DKIM signature.")
+        != std::string::npos);
+}
+
 TEST_CASE("DKIM: every configured selector seen passing")
 {
   struct Case
