@@ -88,6 +88,10 @@ Result<advise::Advice> compute_advice(store::Database& db, const config::Config&
     return names.error();
   }
   std::set<std::string> all(names->begin(), names->end());
+  if (domain && !text::trim(*domain).empty()) {
+    // Asked for by name: judged even without reports ("wait", saying they are missing).
+    all.insert(text::to_lower(text::trim(*domain)));
+  }
   for (const config::DomainSettings& d : config.domains) {
     const std::string name = text::to_lower(text::trim(d.name));
     if (!name.empty() && (!domain || text::iequals(name, *domain))) {

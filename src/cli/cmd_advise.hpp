@@ -12,7 +12,7 @@
 namespace dmarc::cli {
 
 // The advice for the window ending `as_of_day` (Unix day): every domain with reports in
-// it plus every configured [[domain]], or only `domain` when given.
+// it plus every configured [[domain]], or only `domain` when given (with or without reports).
 Result<advise::Advice> compute_advice(store::Database& db, const config::Config& config,
                                       const OptString& domain, int64_t as_of_day);
 

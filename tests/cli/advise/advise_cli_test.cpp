@@ -502,3 +502,17 @@ TEST_CASE("the global options are taken after the command too")
   CHECK(nested.out.find("integrity:        ok") != std::string::npos);
   CHECK(dmarcctl({"advise", "--db", w.db, "--bogus"}).exit_code == 2);
 }
+
+TEST_CASE("advise --domain names a domain without reports: wait, saying what is missing")
+{
+  const json doc = advise({"--domain", "Nothing.Example"});
+  REQUIRE(doc.at("domains").size() == 1);
+  const json& d = doc.at("domains").at(0);
+  CHECK(d.at("domain") == "nothing.example");
+  CHECK(d.at("configured") == false);
+  CHECK(d.at("dmarc").at("verdict") == "wait");
+  CHECK(d.at("dmarc").at("current").is_null());
+  CHECK(d.at("dmarc").at("next_policy").is_null());
+  CHECK(d.at("dmarc").at("missing").at(0) == "DMARC aggregate reports for nothing.example in the last 28 days");
+  CHECK(d.at("mta_sts").at("verdict") == "wait");
+}
