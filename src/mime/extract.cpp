@@ -162,6 +162,22 @@ std::string field_or_empty(std::string_view header, std::string_view name)
   return header_field(header, name).value_or(std::string());
 }
 
+// The file name of a part: Content-Disposition filename, else Content-Type name, with
+// RFC 2047 encoded words decoded; "" when it has none.
+std::string filename_of(const Entity& entity, const FieldValue& type)
+{
+  const FieldValue disposition =
+    parse_field_value(field_or_empty(entity.header, "content-disposition"));
+  std::string filename = disposition.param("filename");
+  if (filename.empty()) {
+    filename = type.param("name");
+  }
+  if (filename.find("=?") != std::string::npos) {
+    filename = decode_encoded_words(filename);
+  }
+  return filename;
+}
+
 class Walker
 {
 public:
@@ -257,7 +273,12 @@ Result<void> Walker::visit(std::size_t index, std::vector<std::size_t>& stack)
     // Not a single delimiter: treat the body as one leaf (sniffed below).
   }
 
-  if (type.value == "message/rfc822" || type.value == "message/global") {
+  // A mail forwarded "as attachment" by clients that send it as a file (octet-stream or
+  // text/plain named *.eml) is a message/rfc822 part all the same.
+  const bool attached_mail =
+    iends_with(filename_of(entity, type), ".eml")
+    && looks_like_message(decode_transfer(entity.body, encoding, k_sniff_bytes));
+  if (type.value == "message/rfc822" || type.value == "message/global" || attached_mail) {
     if (auto r = add_parts(1, depth + 1); !r) {
       return r;
     }
@@ -286,17 +307,7 @@ Result<void> Walker::visit(std::size_t index, std::vector<std::size_t>& stack)
 void Walker::classify_leaf(std::size_t index, const FieldValue& type, Encoding encoding)
 {
   const Entity& entity = m_nodes[index].entity;
-  const FieldValue disposition =
-    parse_field_value(field_or_empty(entity.header, "content-disposition"));
-  std::string filename = disposition.param("filename");
-  if (filename.empty()) {
-    filename = type.param("name");
-  }
-  if (filename.find("=?") != std::string::npos) {
-    filename = decode_encoded_words(filename);
-  }
-
-  Candidate candidate{index, type.value, std::move(filename), encoding, std::nullopt};
+  Candidate candidate{index, type.value, filename_of(entity, type), encoding, std::nullopt};
   if (has_report_type(type.value) || has_report_name(candidate.filename)) {
     if (encoding == Encoding::identity && is_unlabelled_base64_archive(entity.body)) {
       candidate.encoding = Encoding::base64;

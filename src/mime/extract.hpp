@@ -36,7 +36,7 @@ struct Extracted
   std::string from;         // From header, unfolded
   std::string date;         // Date header text, unfolded
   // Candidate report attachments, in message order (depth first, forwarded message/rfc822
-  // mails included). A leaf part is a candidate when its type is a report type (zip, gzip,
+  // mails included, and mails attached as a file named *.eml). A leaf part is a candidate when its type is a report type (zip, gzip,
   // xml, json, tlsrpt+gzip/json, octet-stream), its filename ends in .xml/.gz/.zip/.json,
   // or its decoded bytes start with gzip/zip magic, "<?xml" or "<feedback", or are JSON
   // naming an "organization-name" (a report pasted into the body). A report-typed part

@@ -127,17 +127,18 @@ TEST_CASE("an mbox is split into its messages, >From lines unescaped")
   CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE source LIKE '%reports.mbox#_'") == 3);
 }
 
-TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252 XML")
+TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252, odd MIME")
 {
   TempDir dir;
   const std::string db = dir / "shapes.sqlite";
   const RunResult r = dmarcctl({"--db", db, "import", fixture("shapes/mbox-no-blank-line.mbox"),
                                 fixture("shapes/multi-member.xml.gz"),
                                 fixture("shapes/windows-1252.xml"),
-                                fixture("shapes/no-transfer-encoding.eml")});
+                                fixture("shapes/no-transfer-encoding.eml"),
+                                fixture("shapes/forward-as-eml-file.eml")});
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.err.find("7 reports imported (7 DMARC, 0 TLS), 9 records, 0 duplicates, "
+  CHECK(r.err.find("8 reports imported (8 DMARC, 0 TLS), 10 records, 0 duplicates, "
                    "0 failure reports, 0 rejected") != std::string::npos);
   // Each dated "From " line starts a message, though no empty line comes before it; the
   // undated "From now on" body line does not.
@@ -157,6 +158,11 @@ TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252 X
   CHECK(query(db, "SELECT r.report_id, a.count FROM aggregate_records a JOIN aggregate_reports r"
                   " ON r.id = a.report WHERE r.report_id LIKE 'shape-no-cte-%' ORDER BY a.id")
         == std::vector<Row>{{"shape-no-cte-1", "9"}, {"shape-no-cte-2", "10"}});
+  // A report mail attached as an .eml file (octet-stream) is found inside it.
+  CHECK(query(db, "SELECT m.message_id, a.count FROM messages m JOIN aggregate_reports r"
+                  " ON r.message = m.id JOIN aggregate_records a ON a.report = r.id"
+                  " WHERE r.report_id = 'shape-eml-file-1'")
+        == std::vector<Row>{{"shape-eml-fwd@example.com", "11"}});
   // windows-1252 bytes are stored as the characters they are.
   CHECK(query(db, "SELECT org_name FROM aggregate_reports WHERE report_id = 'shape-cp1252-1'")
         == std::vector<Row>{{"Soci\xC3\xA9t\xC3\xA9 G\xC3\xA9n\xC3\xA9rale \xE2\x82\xAC"}});

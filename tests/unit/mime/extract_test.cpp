@@ -324,6 +324,24 @@ TEST_CASE("a base64 gzip/zip attachment without Content-Transfer-Encoding is dec
   CHECK(xml.attachments[0].bytes == "<feedback/>\n");
 }
 
+TEST_CASE("a report mail attached as an octet-stream .eml file is walked like message/rfc822")
+{
+  const std::string path = std::string(DMARC_FIXTURES_DIR) + "/shapes/forward-as-eml-file.eml";
+  const Extracted e = extract_ok(test::read_file(path));
+  CHECK(e.message_id == "shape-eml-fwd@example.com"); // the outer message's
+  REQUIRE(e.attachments.size() == 1);
+  CHECK(e.attachments[0].content_type == "application/gzip");
+  CHECK(e.attachments[0].filename == "shape-eml-file-1.xml.gz");
+  CHECK(e.attachments[0].bytes.substr(0, 3) == "\x1f\x8b\x08");
+  CHECK_FALSE(e.is_failure_report);
+
+  // A file named .eml that is not a mail stays an ordinary (non-report) part.
+  const Extracted notes = extract_ok("Subject: t\nContent-Type: multipart/mixed; boundary=b\n\n"
+                                     "--b\nContent-Type: text/plain; name=notes.eml\n\n"
+                                     "<just a note>\n--b--\n");
+  CHECK(notes.attachments.empty());
+}
+
 TEST_CASE("content sniffing: magic bytes count, ordinary text and images do not")
 {
   const std::string message = "Subject: sniff\n"
