@@ -278,9 +278,69 @@ ClassifiedSource classify_one(SourceStats&& s, const DomainMatchers& m)
   return c;
 }
 
+// Folds `more` (the same source) into `into`.
+void fold(SourceStats& into, SourceStats&& more)
+{
+  into.messages += more.messages;
+  into.dmarc_pass += more.dmarc_pass;
+  into.dkim_aligned += more.dkim_aligned;
+  into.spf_aligned += more.spf_aligned;
+  into.spf_pass += more.spf_pass;
+  into.spf_own += more.spf_own;
+  into.spf_own_pass += more.spf_own_pass;
+  into.forwarded += more.forwarded;
+  into.first_day = std::min(into.first_day, more.first_day);
+  into.last_day = std::max(into.last_day, more.last_day);
+  if (into.reverse_dns.empty()) {
+    into.reverse_dns = std::move(more.reverse_dns);
+  }
+  for (std::string& d : more.dkim_domains) {
+    if (std::find(into.dkim_domains.begin(), into.dkim_domains.end(), d) == into.dkim_domains.end()) {
+      into.dkim_domains.push_back(std::move(d));
+    }
+  }
+}
+
+// One entry per IPv6 address: reporters write the same one differently ("2001:DB8::1",
+// "2001:db8:0::1"; RFC 5952 asks for one form, not all follow it), and the store keeps
+// each as reported. Dotted IPv4 has a single form; IPv4-mapped IPv6 joins it.
+void fold_ipv6_spellings(std::vector<SourceStats>& sources)
+{
+  std::map<std::array<uint8_t, 16>, std::size_t> first;
+  bool any = false;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i].ip.find(':') == std::string::npos) {
+      continue;
+    }
+    any = true;
+    if (auto ip = parse_ip(sources[i].ip)) {
+      first.emplace(ip->bytes, i);
+    }
+  }
+  if (!any) {
+    return;
+  }
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    auto ip = sources[i].messages > 0 ? parse_ip(sources[i].ip) : std::nullopt;
+    if (!ip) {
+      continue;
+    }
+    auto it = first.find(ip->bytes);
+    if (it != first.end() && it->second != i) {
+      // Into the one listed first (the store lists the biggest first), with its spelling.
+      const std::size_t keep = std::min(it->second, i);
+      const std::size_t gone = std::max(it->second, i);
+      fold(sources[keep], std::move(sources[gone]));
+      sources[gone].messages = 0;   // left out below
+      it->second = keep;
+    }
+  }
+}
+
 std::vector<ClassifiedSource> classify_all(std::vector<SourceStats>&& sources,
                                            const DomainMatchers& m)
 {
+  fold_ipv6_spellings(sources);
   std::vector<ClassifiedSource> out;
   out.reserve(sources.size());
   for (SourceStats& s : sources) {

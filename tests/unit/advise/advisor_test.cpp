@@ -360,6 +360,34 @@ TEST_CASE("source classification: config, forwarders, inference, spoofers")
   CHECK(inferred.authorized.sources == 2);  // the ESP and the 90% source
 }
 
+TEST_CASE("one source per address however reporters spell it")
+{
+  const config::DomainSettings cfg = block();
+  DomainStats d = stats();
+  add(d, good("2001:db8:10::25", 900, 900));
+  add(d, good("203.0.113.10", 500, 500));
+  SourceStats upper = good("2001:DB8:10:0::25", 100, 0);   // another reporter's spelling
+  upper.first_day = k_today - 3;
+  add(d, upper);
+  add(d, good("::ffff:203.0.113.10", 20, 20));
+  add(d, spoof("2001:db8:66::1", 10));
+  const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
+  REQUIRE(a.sources.size() == 3);
+  CHECK(a.sources[0].stats.ip == "2001:db8:10::25");
+  CHECK(a.sources[0].stats.messages == 1000);
+  CHECK(a.sources[0].stats.dmarc_pass == 900);
+  CHECK(a.sources[0].stats.first_day == k_today - 100);
+  CHECK(a.sources[1].stats.ip == "203.0.113.10");
+  CHECK(a.sources[1].stats.messages == 520);
+  CHECK(a.sources[2].stats.ip == "2001:db8:66::1");
+  CHECK(a.authorized.sources == 2);
+  // 90% as one source, not a clean one and a 0% one.
+  CHECK(a.dmarc.verdict == Verdict::hold);
+  CHECK(blocker_sources(a.dmarc) == "2001:db8:10::25,all authorized sources");
+  REQUIRE_FALSE(a.dmarc.blockers.empty());
+  CHECK(a.dmarc.blockers[0].pass_share == Approx(0.9));
+}
+
 TEST_CASE("SPF -all: every authorized source passes SPF and carries aligned DKIM")
 {
   struct Case
