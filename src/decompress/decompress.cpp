@@ -203,6 +203,9 @@ enum class Wrapper { gzip, raw };
 struct Inflated
 {
   std::string bytes;
+  // Offsets in `bytes` where a later gzip member starts a document of its own (its text
+  // opens with an XML declaration): `cat a.xml.gz b.xml.gz` holds two reports.
+  std::vector<std::size_t> document_starts;
   std::string fname;        // gzip FNAME header field, "" when absent
   std::size_t consumed = 0; // compressed bytes read up to the end of the stream
   std::uint32_t crc = 0;    // CRC-32 of `bytes` (raw only: zlib checks the gzip one itself)
@@ -321,6 +324,21 @@ Result<Inflated> inflate_gzip_member(std::string_view in, const Caps& caps, std:
   return inflate_stream(next_input, Wrapper::gzip, caps, reserve);
 }
 
+// True when `bytes` open with "<?xml" after an optional UTF-8 BOM and white space: the
+// start of a document (a declaration cannot appear inside one, XML 1.0 §2.8).
+bool starts_xml_declaration(std::string_view bytes)
+{
+  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  const std::size_t first = bytes.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && bytes.substr(first, 5) == "<?xml";
+}
+
+// True when `bytes` hold nothing but ASCII white space.
+bool is_blank(std::string_view bytes)
+{
+  return bytes.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
 // True when `in` starts like a gzip member: magic and the deflate method (RFC 1952 §2.3.1).
 bool starts_gzip_member(std::string_view in)
 {
@@ -345,6 +363,8 @@ Result<Inflated> inflate_gzip(std::string_view in, const Caps& caps)
     if (rest.declared) *rest.declared -= result->bytes.size();
     auto next = inflate_gzip_member(in.substr(offset), rest, k_member_guess);
     if (!next) return next.error();
+    if (starts_xml_declaration(next->bytes) && !is_blank(result->bytes))
+      result->document_starts.push_back(result->bytes.size());
     result->bytes += next->bytes;
     offset += next->consumed; // a member is at least 18 bytes: the loop always advances
   }
@@ -352,15 +372,18 @@ Result<Inflated> inflate_gzip(std::string_view in, const Caps& caps)
   return result;
 }
 
-// The document in a gzip `in` (a gzip inside it expanded once more), named after FNAME or
-// `fallback_name` without ".gz".
-Result<Document> expand_gzip(std::string_view in, std::string_view fallback_name, const Caps& caps)
+// The documents in a gzip `in`, named after FNAME or `fallback_name` without ".gz": one,
+// unless later members start documents of their own (Inflated::document_starts). A gzip
+// inside is expanded once more (as one document).
+Result<std::vector<Document>> expand_gzip(std::string_view in, std::string_view fallback_name,
+                                          const Caps& caps)
 {
   auto outer = inflate_gzip(in, caps);
   if (!outer) return outer.error();
   Document document{outer->fname.empty() ? strip_gz(fallback_name) : std::move(outer->fname),
                     Format::unknown, std::move(outer->bytes)};
 
+  std::vector<Document> documents;
   if (sniff(document.bytes) == Format::gzip) {
     // A gzip'd .xml.gz: the ratio still counts against the outer compressed bytes.
     Caps inner_caps = caps;
@@ -369,9 +392,20 @@ Result<Document> expand_gzip(std::string_view in, std::string_view fallback_name
     if (!inner) return inner.error();
     document.name = inner->fname.empty() ? strip_gz(document.name) : std::move(inner->fname);
     document.bytes = std::move(inner->bytes);
+  } else if (!outer->document_starts.empty()) {
+    std::size_t begin = 0;
+    outer->document_starts.push_back(document.bytes.size());
+    for (const std::size_t end : outer->document_starts) {
+      const std::string_view piece = std::string_view(document.bytes).substr(begin, end - begin);
+      if (!is_blank(piece))
+        documents.push_back(Document{document.name, document_format(piece), std::string(piece)});
+      begin = end;
+    }
+    return documents;
   }
   document.format = document_format(document.bytes);
-  return document;
+  documents.push_back(std::move(document));
+  return documents;
 }
 
 // ---- zip -------------------------------------------------------------------------------
@@ -613,12 +647,10 @@ Result<std::vector<Document>> expand_bytes(std::string_view bytes, std::string_v
     documents.push_back(Document{std::string(name), format, std::string(bytes)});
     return documents;
   }
-  auto document = expand_gzip(bytes, name, make_caps(limits, limits.max_document_bytes, 0));
-  if (!document) return document.error();
-  if (document->bytes.empty())
+  auto documents = expand_gzip(bytes, name, make_caps(limits, limits.max_document_bytes, 0));
+  if (!documents) return documents.error();
+  if (documents->size() == 1 && documents->front().bytes.empty())
     return make_error(ErrorKind::empty, "gzip stream expands to zero bytes");
-  std::vector<Document> documents;
-  documents.push_back(std::move(*document));
   return documents;
 }
 

@@ -38,7 +38,7 @@ struct Document
 // Expands `bytes` into the documents it holds: itself when plain (xml, json or unknown,
 // name kept), the gzip members joined as `gzip -d` does (bytes after the last member that
 // do not start another are ignored; name from the first FNAME header, else `name` without
-// ".gz"), each zip file entry in archive order
+// ".gz"; a member whose text opens with an XML declaration starts another document), each zip file entry in archive order
 // (directory entries and empty files skipped, name = entry name). A gzip inside a gzip or
 // zip is expanded once more; anything still compressed after that is returned as
 // `unknown`. Every returned document has at least one byte, and all documents of one input

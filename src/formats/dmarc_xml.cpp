@@ -998,6 +998,14 @@ Result<AggregateReport> read_document(const pugi::xml_document& xml, const Limit
     depth = 2;
     recovered = true;
   }
+  // Two reports written into one file (concatenated documents): pugixml takes them as two
+  // top-level elements. Reading only the first would drop the second without a word.
+  for (pugi::xml_node next = next_element(feedback); next; next = next_element(next)) {
+    if (tag_of(next, k_document_names) == Tag::feedback) {
+      return make_error(ErrorKind::invalid_report,
+                        "more than one <feedback> in the document (concatenated reports)");
+    }
+  }
   AggregateReport report;
   AggregateWalker walker(limits);
   if (!walker.read_feedback(feedback, depth, report)) {

@@ -21,7 +21,8 @@ namespace dmarc::formats {
 // Parses one aggregate report document. `document` is used as the parse buffer and is
 // modified. Errors: `empty` (zero bytes), `invalid-report` with the parser's byte offset or
 // the missing element (wrong root, missing report_id / org_name / date_range / policy domain
-// / p, a bad <count> naming the record, no <feedback> close tag), `too-large` (depth, element
+// / p, a bad <count> naming the record, no <feedback> close tag, a second <feedback> after the
+// first: two reports are never half read), `too-large` (depth, element
 // count, records beyond `limits`). Text values are trimmed and sanitised to UTF-8 (U+FFFD);
 // a document declared windows-1252 or ISO-8859-1 (and their aliases) that is not UTF-8 is
 // converted from windows-1252 first; result words are lower-cased; `recovered` is set when the XML needed repair.

@@ -182,6 +182,25 @@ TEST_CASE("a report attachment of zero bytes is rejected as empty, naming the at
         == std::vector<Row>{{"rejected", "empty", "shape-empty-1@reporter.example.net"}});
 }
 
+TEST_CASE("concatenated reports: one per gzip member both imported, one .xml file rejected")
+{
+  TempDir dir;
+  const std::string db = dir / "cat.sqlite";
+  const std::string members = fixture("shapes/two-reports-two-members.xml.gz");
+  const std::string two = fixture("shapes/two-feedback.xml");
+  const RunResult r = dmarcctl({"--db", db, "import", members, two});
+  CHECK(r.exit_code == 3);
+  const auto err = lines(r.err);
+  REQUIRE(err.size() == 2);
+  CHECK(err[0] == two + ": invalid-report: more than one <feedback> in the document "
+                        "(concatenated reports)");
+  CHECK(err[1] == "2 reports imported (2 DMARC, 0 TLS), 2 records, 0 duplicates, "
+                  "0 failure reports, 1 rejected");
+  CHECK(query(db, "SELECT r.report_id, a.count FROM aggregate_reports r JOIN aggregate_records a"
+                  " ON a.report = r.id ORDER BY r.id")
+        == std::vector<Row>{{"shape-cat-1", "12"}, {"shape-cat-2", "13"}});
+}
+
 TEST_CASE("one message on stdin with -")
 {
   TempDir dir;

@@ -1011,6 +1011,35 @@ TEST_CASE("fixtures/shapes/multi-member.xml.gz: a report split over two gzip mem
   CHECK(document.bytes.ends_with("</feedback>\n"));
 }
 
+TEST_CASE("a gzip member that opens with an XML declaration starts another document")
+{
+  const std::filesystem::path file =
+      std::filesystem::path(DMARC_FIXTURES_DIR) / "shapes" / "two-reports-two-members.xml.gz";
+  const auto documents = expand(read_file(file), "two-reports-two-members.xml.gz", Limits{});
+  REQUIRE(documents.ok());
+  REQUIRE(documents->size() == 2);
+  CHECK((*documents)[0].name == "shape-cat-1.xml");
+  CHECK((*documents)[1].name == "shape-cat-1.xml"); // the file's name: from the first FNAME
+  for (const Document& d : *documents) CHECK(d.format == Format::xml);
+  CHECK((*documents)[0].bytes.starts_with("<?xml"));
+  CHECK((*documents)[0].bytes.find("<report_id>shape-cat-1</report_id>") != std::string::npos);
+  CHECK((*documents)[0].bytes.find("shape-cat-2") == std::string::npos);
+  CHECK((*documents)[1].bytes.starts_with("<?xml"));
+  CHECK((*documents)[1].bytes.find("<report_id>shape-cat-2</report_id>") != std::string::npos);
+
+  // Only a declaration splits: a member that continues a document (or blank text) joins it.
+  const auto joined = expand(gzip9("<?xml version=\"1.0\"?>\n") + gzip9("<feedback/>") +
+                                 gzip9("\n"),
+                             "x.gz", Limits{});
+  REQUIRE(joined.ok());
+  REQUIRE(joined->size() == 1);
+  CHECK((*joined)[0].bytes == "<?xml version=\"1.0\"?>\n<feedback/>\n");
+  const auto blank_first = expand(gzip9("\n") + gzip9(k_report), "x.gz", Limits{});
+  REQUIRE(blank_first.ok());
+  REQUIRE(blank_first->size() == 1);
+  CHECK((*blank_first)[0].bytes == "\n" + k_report);
+}
+
 // ---- the real corpus ----------------------------------------------------------------------
 
 TEST_CASE("corpus: nice-input.xml.gz and .zip expand to nice-input.xml byte for byte")

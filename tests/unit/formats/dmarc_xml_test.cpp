@@ -372,6 +372,25 @@ TEST_CASE("a declared windows-1252 or ISO-8859-1 document is converted from wind
   CHECK(repaired->org_name == "Caf\xC3\xA9");
 }
 
+TEST_CASE("two reports concatenated in one document are rejected, not half read")
+{
+  std::string two = fixture("shapes/two-feedback.xml");
+  const auto r = parse_aggregate(two, Limits{});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::invalid_report);
+  CHECK(r.error().detail == "more than one <feedback> in the document (concatenated reports)");
+  // Inside a closed wrapper too.
+  const auto wrapped = parse("<wrapper>" + report_with(k_metadata, k_policy, k_record)
+                             + report_with(k_metadata, k_policy, k_record) + "</wrapper>");
+  REQUIRE_FALSE(wrapped.ok());
+  CHECK(wrapped.error().kind == ErrorKind::invalid_report);
+  // Another element after the report is not a second report.
+  const auto trailer = parse("<wrapper>" + report_with(k_metadata, k_policy, k_record)
+                             + "<signature/></wrapper>");
+  REQUIRE(trailer.ok());
+  CHECK(trailer->records.size() == 1);
+}
+
 TEST_CASE("escapes, CDATA and a bare ampersand in text")
 {
   const auto r = parse(report_with(
