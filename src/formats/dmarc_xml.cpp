@@ -1062,11 +1062,15 @@ bool declares_windows_1252(std::string_view document)
   while (i < document.size() && is_space(document[i])) {
     ++i;
   }
-  const std::size_t close = document.find("?>", i);
-  if (document.substr(i, 5) != "<?xml" || close == std::string_view::npos || close - i > 256) {
+  if (document.substr(i, 5) != "<?xml") {
     return false;
   }
-  const std::string_view declaration = document.substr(i, close - i);
+  const std::string_view head = document.substr(i, 256);
+  const std::size_t close = head.find("?>");
+  if (close == std::string_view::npos) {
+    return false;
+  }
+  const std::string_view declaration = head.substr(0, close);
   std::size_t p = declaration.find("encoding");
   if (p == std::string_view::npos) {
     return false;
