@@ -54,34 +54,51 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes)
 }
 
 // True when `line` (a "From " line) is a separator by its own shape: "From SENDER DATE"
-// with a time (hh:mm) and a four-digit year after it, as every mbox writer puts there
-// (asctime, Google Takeout's "... +0000 2023"). Such a line starts a message even when the
-// writer left no empty line before it; a "From " line in a body is escaped or lacks the date.
+// where DATE holds a time (h:mm or hh:mm[:ss]) and ends with the four-digit year, optionally
+// followed by a zone, as every mbox writer puts it (asctime "Wed Nov 15 00:00:00 2023",
+// Thunderbird's "From - ...", Google Takeout's "... +0000 2023"). A body line starting with
+// "From " is escaped in an mbox, and an unescaped one ("From 10:30 on, ...") lacks that shape.
 bool is_dated_separator(std::string_view line)
 {
-  const auto digit = [&](std::size_t i) {
-    return i < line.size() && line[i] >= '0' && line[i] <= '9';
-  };
-  const std::size_t sender = line.find_first_not_of(' ', 5);
-  const std::size_t date = sender == std::string_view::npos ? sender : line.find(' ', sender);
-  if (date == std::string_view::npos) {
-    return false;
-  }
-  std::size_t i = date;
-  while (i + 4 < line.size() && !(digit(i) && digit(i + 1) && line[i + 2] == ':' && digit(i + 3)
-                                  && digit(i + 4))) {
-    ++i;
-  }
-  if (i + 4 >= line.size()) {
-    return false;
-  }
-  for (i += 5; i + 3 < line.size(); ++i) {
-    if (!digit(i - 1) && digit(i) && digit(i + 1) && digit(i + 2) && digit(i + 3)
-        && !digit(i + 4)) {
-      return true;
+  std::vector<std::string_view> tokens;
+  for (std::size_t pos = 5; pos < line.size();) {
+    const std::size_t begin = line.find_first_not_of(" \t\r", pos);
+    if (begin == std::string_view::npos) {
+      break;
     }
+    const std::size_t end = std::min(line.find_first_of(" \t\r", begin), line.size());
+    tokens.push_back(line.substr(begin, end - begin));
+    pos = end;
   }
-  return false;
+  const auto all_digits = [](std::string_view t) {
+    return !t.empty()
+           && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto is_year = [&](std::string_view t) { return t.size() == 4 && all_digits(t); };
+  const auto is_zone = [&](std::string_view t) {
+    return (t.size() == 5 && (t[0] == '+' || t[0] == '-') && all_digits(t.substr(1)))
+           || t == "UTC" || t == "GMT";
+  };
+  const auto is_time = [&](std::string_view t) {
+    const std::size_t colon = t.find(':');
+    if (colon == std::string_view::npos || colon < 1 || colon > 2
+        || !all_digits(t.substr(0, colon)) || t.size() < colon + 3
+        || !all_digits(t.substr(colon + 1, 2))) {
+      return false;
+    }
+    return t.size() == colon + 3
+           || (t.size() == colon + 6 && t[colon + 3] == ':' && all_digits(t.substr(colon + 4)));
+  };
+  if (tokens.size() < 4) { // sender, at least a day, a time and the year
+    return false;
+  }
+  std::size_t last = tokens.size() - 1;
+  if (is_zone(tokens[last])) {
+    --last;
+  }
+  return is_year(tokens[last])
+         && std::any_of(tokens.begin() + 1, tokens.begin() + static_cast<std::ptrdiff_t>(last),
+                        is_time);
 }
 
 } // namespace
@@ -167,14 +184,15 @@ bool LocalSource::next_mbox_message(SourceItem& item)
 {
   // mboxrd/mboxo: a message runs from its "From " line to the next one; ">From " lines
   // inside lose one '>'. The separator line itself is not part of the message. A "From "
-  // line is a separator after an empty line, or anywhere when it carries a date.
+  // line is a separator when it carries a date (is_dated_separator), with or without an
+  // empty line before it: writers that leave the empty line out exist, and unescaped body
+  // lines after an empty line ("From the DMARC team:") in a single saved mail are no
+  // separators.
   std::string bytes;
   std::string line;
   bool saw_any = false;
   while (std::getline(*m_mbox, line)) {
-    if (line.rfind("From ", 0) == 0 && (bytes.empty() || bytes.ends_with("\n\n")
-                                        || bytes.ends_with("\r\n\r\n")
-                                        || is_dated_separator(line))) {
+    if (line.rfind("From ", 0) == 0 && (bytes.empty() || is_dated_separator(line))) {
       if (saw_any) {
         m_mbox_line = line;
         break;
@@ -199,7 +217,7 @@ bool LocalSource::next_mbox_message(SourceItem& item)
       // Skip to the next separator.
       bytes.clear();
       while (std::getline(*m_mbox, line)) {
-        if (line.rfind("From ", 0) == 0) {
+        if (line.rfind("From ", 0) == 0 && is_dated_separator(line)) {
           m_mbox_line = line;
           break;
         }

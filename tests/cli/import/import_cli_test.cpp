@@ -140,8 +140,8 @@ TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252, 
   CHECK(r.exit_code == 0);
   CHECK(r.err.find("8 reports imported (8 DMARC, 0 TLS), 10 records, 0 duplicates, "
                    "0 failure reports, 0 rejected") != std::string::npos);
-  // Each dated "From " line starts a message, though no empty line comes before it; the
-  // undated "From now on" body line does not.
+  // Each dated "From " line starts a message, though no empty line comes before it; body
+  // lines without the separator's date shape do not, even after an empty line.
   CHECK(query(db, "SELECT m.source, r.report_id, SUM(a.count) FROM messages m"
                   " JOIN aggregate_reports r ON r.message = m.id"
                   " JOIN aggregate_records a ON a.report = r.id"
