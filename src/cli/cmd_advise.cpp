@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <string_view>
 
 namespace dmarc::cli {
 
@@ -28,10 +29,21 @@ struct AdviseArgs
   bool exit_code = false;
 };
 
+// "Example.COM." → "example.com": a domain as the config or the command line may write it,
+// as the store keeps it.
+std::string domain_key(std::string_view name)
+{
+  name = text::trim(name);
+  while (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  return text::to_lower(name);
+}
+
 const config::DomainSettings* block_for(const config::Config& config, const std::string& domain)
 {
   for (const config::DomainSettings& d : config.domains) {
-    if (text::iequals(text::trim(d.name), domain)) {
+    if (domain_key(d.name) == domain) {
       return &d;
     }
   }
@@ -83,18 +95,19 @@ Result<advise::Advice> compute_advice(store::Database& db, const config::Config&
   store::StatsWindow window;
   window.from_day = advise::window_from_day(as_of_day, config.advisor);
   window.to_day = as_of_day;
-  auto names = store::stats_domains(db, window, domain);
+  const OptString only = domain ? OptString(domain_key(*domain)) : std::nullopt;
+  auto names = store::stats_domains(db, window, only);
   if (!names) {
     return names.error();
   }
   std::set<std::string> all(names->begin(), names->end());
-  if (domain && !text::trim(*domain).empty()) {
+  if (only && !only->empty()) {
     // Asked for by name: judged even without reports ("wait", saying they are missing).
-    all.insert(text::to_lower(text::trim(*domain)));
+    all.insert(*only);
   }
   for (const config::DomainSettings& d : config.domains) {
-    const std::string name = text::to_lower(text::trim(d.name));
-    if (!name.empty() && (!domain || text::iequals(name, *domain))) {
+    const std::string name = domain_key(d.name);
+    if (!name.empty() && (!only || name == *only)) {
       all.insert(name);
     }
   }

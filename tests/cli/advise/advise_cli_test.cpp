@@ -47,7 +47,7 @@ name = "done.example"
 authorized_ips = ["203.0.113.10"]
 
 [[domain]]
-name = "quarantine.example"
+name = " Quarantine.Example. "   # as people write it: case, a trailing dot, spaces
 authorized_ips = ["203.0.113.10"]
 
 [[domain]]
@@ -353,6 +353,7 @@ TEST_CASE("advise: every verdict on generated report sets")
 
   SECTION("full quarantine published for 21 days advances to reject")
   {
+    CHECK(domain_of(doc, "quarantine.example").at("configured") == true);
     const json dmarc = domain_of(doc, "quarantine.example").at("dmarc");
     CHECK(dmarc.at("verdict") == "advance");
     CHECK(dmarc.at("next_policy") == "reject");
@@ -505,6 +506,7 @@ TEST_CASE("the global options are taken after the command too")
 
 TEST_CASE("advise --domain names a domain without reports: wait, saying what is missing")
 {
+  CHECK(advise({"--domain", "Quarantine.EXAMPLE."}).at("domains").at(0).at("configured") == true);
   const json doc = advise({"--domain", "Nothing.Example"});
   REQUIRE(doc.at("domains").size() == 1);
   const json& d = doc.at("domains").at(0);
