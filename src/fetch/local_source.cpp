@@ -172,6 +172,12 @@ std::string LocalSource::next_path()
     m_pending.pop_back();
     std::error_code ec;
     if (path != "-" && fs::is_directory(path, ec)) {
+      // A directory reached twice (a symlink to a parent, two paths to one Maildir) is
+      // read once: a loop would otherwise import until the path gets too long.
+      const fs::path real = fs::canonical(path, ec);
+      if (!ec && !m_visited.insert(real.string()).second) {
+        continue;
+      }
       push_directory(path);
       continue;
     }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ private:
   void push_directory(const std::string& dir);
 
   std::vector<std::string> m_pending;    // a stack: back() is next
+  std::set<std::string> m_visited;       // canonical paths of the directories read so far
   const Limits& m_limits;
   std::FILE* m_stdin;
   // The mbox being split, if any.

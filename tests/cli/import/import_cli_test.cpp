@@ -100,6 +100,22 @@ TEST_CASE("a Maildir is read from cur/ and new/, with Maildir++ subfolders, noth
   CHECK(r.err.find("3 reports imported (3 DMARC, 0 TLS), 9 records, 0 duplicates") != std::string::npos);
 }
 
+TEST_CASE("a directory reached twice through a symlink is read once")
+{
+  TempDir dir;
+  const fs::path tree = dir / "reports";
+  fs::create_directories(tree / "sub");
+  write_file((tree / "sub" / "a.xml").string(), generated_report("loop-1", 2));
+  fs::create_directory_symlink(tree, tree / "sub" / "back"); // a loop to the parent
+  const std::string db = dir / "loop.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", tree.string(), (tree / "sub").string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("1 report imported (1 DMARC, 0 TLS), 2 records, 0 duplicates") !=
+        std::string::npos);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages") == 1);
+}
+
 TEST_CASE("an mbox is split into its messages, >From lines unescaped")
 {
   TempDir dir;
