@@ -117,32 +117,59 @@ Result<void> read_policy(Connection& c, DomainStats& d, const StatsWindow& windo
   if (!p.known) {
     return {};
   }
-  // Walk back day by day while every report of the day shows the current stage.
-  const int64_t pct = p.pct.value_or(100);
-  const std::string testing = p.testing.value_or("n");
-  p.since_day = p.newest_day;
-  bool broken = false;
-  int64_t broken_day = 0;
-  auto r = each_row(c, "stats_policy_history", d.domain, window, [&](Statement& s) {
-    const int64_t day = s.column_int(0);
-    if (broken && day != broken_day) {
-      return;
-    }
-    const bool same = s.column_text(1) == p.p && s.column_int(2) == pct && s.column_text(3) == testing;
-    if (!same) {
-      broken = true;
-      broken_day = day;
-      return;
-    }
-    if (!broken && day <= p.newest_day) {
-      p.since_day = std::min(p.since_day, day);
-    }
-  });
-  if (!r) {
+  struct Stage
+  {
+    int64_t day = 0;
+    std::string p;
+    int64_t pct = 100;
+    std::string testing;
+  };
+  std::vector<Stage> history;   // newest day first
+  if (auto r = each_row(c, "stats_policy_history", d.domain, window, [&](Statement& s) {
+        history.push_back({s.column_int(0), s.column_text(1), s.column_int(2), s.column_text(3)});
+      });
+      !r) {
     return r;
   }
-  if (broken && p.since_day <= broken_day) {
-    p.since_day = broken_day + 1;
+  // The stage of the newest day. Reporters that predate RFC 9990 do not report t=, and
+  // those that follow it no longer report pct=, so a partial stage (pct < 100, t=y) shows
+  // in some reports of a day and not in others: what one report of the day shows of it is
+  // published, whichever report happens to be the newest.
+  for (const Stage& h : history) {
+    if (h.day < p.newest_day) {
+      break;
+    }
+    if (h.day == p.newest_day && h.p == p.p) {
+      if (h.pct < p.pct.value_or(100)) {
+        p.pct = h.pct;
+      }
+      if (h.testing == "y") {
+        p.testing = "y";
+      }
+    }
+  }
+  // Walk back day by day while every report of the day shows the current stage (for a
+  // partial stage, a report without pct= or t= may be one that cannot see them).
+  const int64_t pct = p.pct.value_or(100);
+  const std::string testing = p.testing.value_or("n");
+  const bool partial = pct < 100 || testing == "y";
+  p.since_day = p.newest_day + 1;
+  for (std::size_t i = 0; i < history.size();) {
+    const int64_t day = history[i].day;
+    bool same = true;
+    for (; i < history.size() && history[i].day == day; ++i) {
+      const Stage& h = history[i];
+      same = same && h.p == p.p
+             && ((h.pct == pct && h.testing == testing)
+                 || (partial && h.pct == 100 && h.testing == "n"));
+    }
+    if (day > p.newest_day) {
+      continue;
+    }
+    if (!same) {
+      break;
+    }
+    p.since_day = day;
   }
   return {};
 }

@@ -9,6 +9,7 @@
 
 #include <ctime>
 #include <map>
+#include <tuple>
 
 using namespace dmarc::test;
 using json = nlohmann::json;
@@ -184,6 +185,20 @@ World& world()
                         [](int day, int) { return healthy("testing.example", day); },
                         policy("quarantine", std::nullopt, "y")),
                reports);
+    // The same published policy seen by an RFC 9990 reporter (t=, no pct=) and by an
+    // RFC 7489 one (pct=, no t=); the older reporter's report is the newest each day.
+    for (const auto& [domain, newer, older] :
+         {std::tuple{"mixedt.example", policy("quarantine", std::nullopt, "y"), policy("quarantine")},
+          std::tuple{"mixedpct.example", policy("quarantine"), policy("quarantine", 25)}}) {
+      gen::Scenario a = scenario(domain, [domain = std::string(domain)](int day, int reporter) {
+        return reporter == 0 ? healthy(domain, day) : std::vector<Record>{};
+      }, newer);
+      gen::write(a, reports);
+      gen::Scenario b = scenario(domain, [domain = std::string(domain)](int day, int reporter) {
+        return reporter == 1 ? healthy(domain, day) : std::vector<Record>{};
+      }, older);
+      gen::write(b, reports);
+    }
     gen::write(scenario("selector.example",
                         [](int day, int) { return healthy("selector.example", day); }),
                reports);
@@ -254,7 +269,7 @@ TEST_CASE("advise: every verdict on generated report sets")
   CHECK(doc.at("as_of") == k_as_of);
   CHECK(doc.at("window_days") == 28);
   CHECK(doc.at("regression") == true);
-  CHECK(doc.at("domains").size() == 11);   // 10 with reports, quiet.example from the config
+  CHECK(doc.at("domains").size() == 13);   // 12 with reports, quiet.example from the config
 
   SECTION("none -> quarantine advances, SPF -all and MTA-STS enforce are safe")
   {
@@ -373,6 +388,23 @@ TEST_CASE("advise: every verdict on generated report sets")
     CHECK(testing.at("current_testing") == true);
     CHECK(testing.at("verdict") == "advance");
     CHECK(testing.at("next_policy") == "quarantine");
+  }
+
+  SECTION("a partial stage that only some reporters show is the published stage")
+  {
+    for (const char* name : {"mixedt.example", "mixedpct.example"}) {
+      INFO(name);
+      const json d = domain_of(doc, name);
+      const json& dmarc = d.at("dmarc");
+      CHECK(dmarc.at("current") == "quarantine");
+      CHECK(dmarc.at("verdict") == "advance");
+      CHECK(dmarc.at("next_policy") == "quarantine");
+      CHECK(dmarc.at("published_since") == "2024-03-10");
+      CHECK(dmarc.at("evidence").at("published_days") == 21);
+      CHECK(dmarc.at("dns_record") == "v=DMARC1; p=quarantine; rua=mailto:<your-report-address>");
+    }
+    CHECK(domain_of(doc, "mixedt.example").at("dmarc").at("current_testing") == true);
+    CHECK(domain_of(doc, "mixedpct.example").at("dmarc").at("current_pct") == 25);
   }
 
   SECTION("a configured DKIM selector never seen holds DKIM")
