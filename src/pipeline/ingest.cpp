@@ -124,6 +124,20 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
   }
 }
 
+// A saved mail with a UTF-8 BOM or empty lines before its header (Windows editors, some
+// export tools) starts after them; anything else is returned as it is.
+std::string_view skip_mail_prefix(std::string_view bytes)
+{
+  std::string_view rest = bytes;
+  if (rest.starts_with("\xEF\xBB\xBF")) {
+    rest.remove_prefix(3);
+  }
+  while (!rest.empty() && (rest.front() == '\r' || rest.front() == '\n')) {
+    rest.remove_prefix(1);
+  }
+  return rest.size() != bytes.size() && mime::looks_like_message(rest) ? rest : bytes;
+}
+
 } // namespace
 
 ParsedMessage parse_input(std::string_view bytes, MessageMeta meta, const Limits& limits)
@@ -145,11 +159,13 @@ ParsedMessage parse_input(std::string_view bytes, MessageMeta meta, const Limits
 
   Collector collector{out, std::nullopt};
   const decompress::Format format = decompress::sniff(bytes);
-  if (format != decompress::Format::unknown || !mime::looks_like_message(bytes)) {
+  const std::string_view mail =
+    format == decompress::Format::unknown ? skip_mail_prefix(bytes) : bytes;
+  if (format != decompress::Format::unknown || !mime::looks_like_message(mail)) {
     // A bare report file (or something that is neither a file nor a mail).
     ingest_payload(bytes, out.meta.source, "", limits, collector);
   } else {
-    auto message = mime::extract(bytes, limits);
+    auto message = mime::extract(mail, limits);
     if (!message) {
       out.rejection = message.error();
       return out;

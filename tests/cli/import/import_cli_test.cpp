@@ -151,10 +151,11 @@ TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252, 
                                 fixture("shapes/multi-member.xml.gz"),
                                 fixture("shapes/windows-1252.xml"),
                                 fixture("shapes/no-transfer-encoding.eml"),
-                                fixture("shapes/forward-as-eml-file.eml")});
+                                fixture("shapes/forward-as-eml-file.eml"),
+                                fixture("shapes/bom-before-header.eml")});
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.err.find("8 reports imported (8 DMARC, 0 TLS), 10 records, 0 duplicates, "
+  CHECK(r.err.find("9 reports imported (9 DMARC, 0 TLS), 11 records, 0 duplicates, "
                    "0 failure reports, 0 rejected") != std::string::npos);
   // Each dated "From " line starts a message, though no empty line comes before it; body
   // lines without the separator's date shape do not, even after an empty line.
@@ -179,6 +180,11 @@ TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252, 
                   " ON r.message = m.id JOIN aggregate_records a ON a.report = r.id"
                   " WHERE r.report_id = 'shape-eml-file-1'")
         == std::vector<Row>{{"shape-eml-fwd@example.com", "11"}});
+  // A saved mail with a BOM and an empty line before its header is still a mail.
+  CHECK(query(db, "SELECT m.message_id, a.count FROM messages m JOIN aggregate_reports r"
+                  " ON r.message = m.id JOIN aggregate_records a ON a.report = r.id"
+                  " WHERE r.report_id = 'shape-bom-mail-1'")
+        == std::vector<Row>{{"shape-bom-mail-1@reporter.example.net", "14"}});
   // windows-1252 bytes are stored as the characters they are.
   CHECK(query(db, "SELECT org_name FROM aggregate_reports WHERE report_id = 'shape-cp1252-1'")
         == std::vector<Row>{{"Soci\xC3\xA9t\xC3\xA9 G\xC3\xA9n\xC3\xA9rale \xE2\x82\xAC"}});
