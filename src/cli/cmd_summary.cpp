@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string_view>
 
 namespace dmarc::cli {
 
@@ -54,8 +55,11 @@ ExitCode run(Context& ctx, const SummaryArgs& args)
   window.from_day = std::min(unix_day(*since), window.to_day);
   window.source_limit = k_top_sources;
   OptString only;
-  if (!args.domain.empty()) {
-    only = args.domain;
+  if (std::string_view d = text::trim(args.domain); !d.empty()) {
+    while (d.size() > 1 && d.back() == '.') {
+      d.remove_suffix(1);   // "example.com." is the domain the reports name "example.com"
+    }
+    only = std::string(d);
   }
   auto names = store::stats_domains(**db, window, only);
   if (!names) {

@@ -112,6 +112,9 @@ TEST_CASE("summary: volume, pass shares, sources, reporters, selectors and TLS p
   const RunResult day = dmarcctl({"--db", db, "summary", "--as-of", k_last, "--since", k_last,
                                   "--format", "json", "--domain", "EXAMPLE.COM"});
   CHECK(json::parse(day.out).at("domains").at(0).at("messages") == 2 * 122);
+  const RunResult dot = dmarcctl({"--db", db, "summary", "--as-of", k_last, "--since", k_last,
+                                  "--format", "json", "--domain", " Example.COM. "});
+  CHECK(json::parse(dot.out).at("domains").at(0).at("messages") == 2 * 122);
 
   const RunResult text = dmarcctl({"--db", db, "summary", "--as-of", k_last});
   REQUIRE(text.exit_code == 0);
