@@ -307,21 +307,23 @@ void fold(SourceStats& into, SourceStats&& more)
 void fold_ipv6_spellings(std::vector<SourceStats>& sources)
 {
   std::map<std::array<uint8_t, 16>, std::size_t> first;
-  bool any = false;
+  bool mapped = false;             // some IPv4-mapped IPv6: dotted IPv4 must be looked up too
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (sources[i].ip.find(':') == std::string::npos) {
       continue;
     }
-    any = true;
     if (auto ip = parse_ip(sources[i].ip)) {
       first.emplace(ip->bytes, i);
+      mapped = mapped || ip->v4;
     }
   }
-  if (!any) {
+  if (first.empty()) {
     return;
   }
   for (std::size_t i = 0; i < sources.size(); ++i) {
-    auto ip = sources[i].messages > 0 ? parse_ip(sources[i].ip) : std::nullopt;
+    const bool look = sources[i].messages > 0
+                      && (mapped || sources[i].ip.find(':') != std::string::npos);
+    auto ip = look ? parse_ip(sources[i].ip) : std::nullopt;
     if (!ip) {
       continue;
     }
