@@ -477,7 +477,8 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
   };
 
   // A published enforcing policy with an authorized source failing: hurting real mail.
-  // RFC 9990 t=y at quarantine asks receivers to apply none, so nothing is hurt yet.
+  // RFC 9990 t=y at quarantine asks receivers to apply none, so nothing is hurt yet; at
+  // reject it asks them to quarantine instead.
   const bool enforcing = level == 2 || (level == 1 && !c.current_testing);
   const auto hurt = failing(s.source_min_pass_share);
   if (enforcing && !hurt.empty()) {
@@ -489,7 +490,8 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
         *src, "authorized (" + src->basis() + ") but passes DMARC on only "
                 + percent(src->stats.dmarc_pass, src->stats.messages) + " of "
                 + plural(src->stats.messages, "message", "messages") + "; under " + stage
-                + " receivers " + (level == 2 ? "reject" : "quarantine") + " the rest"));
+                + " receivers "
+                + (level == 2 && !c.current_testing ? "reject" : "quarantine") + " the rest"));
     }
     c.explanation = stage + " is hurting your own mail: " + plural(static_cast<int64_t>(hurt.size()), "authorized source", "authorized sources")
                     + " failed DMARC on " + plural(failed, "message", "messages")

@@ -262,6 +262,30 @@ TEST_CASE("the stage ladder: partial policies, quarantine -> reject, done and re
   }
 }
 
+TEST_CASE("a regression says what receivers do with the failing mail")
+{
+  const config::DomainSettings cfg = block();
+  struct Case
+  {
+    std::string p;
+    std::optional<std::string> testing;
+    const char* action;
+  };
+  for (const Case& c : {Case{"reject", std::nullopt, "receivers reject the rest"},
+                        Case{"reject", "y", "receivers quarantine the rest"},   // RFC 9990 t=y
+                        Case{"quarantine", std::nullopt, "receivers quarantine the rest"}}) {
+    INFO(c.p << " t=" << c.testing.value_or("n"));
+    DomainStats d = stats(21, 2, c.p);
+    d.policy.testing = c.testing;
+    add(d, good(k_a, 1000, 1000));
+    add(d, good(k_b, 100, 50));
+    const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
+    REQUIRE(a.dmarc.verdict == Verdict::regression);
+    REQUIRE(a.dmarc.blockers.size() == 1);
+    CHECK(a.dmarc.blockers[0].why.find(c.action) != std::string::npos);
+  }
+}
+
 TEST_CASE("a regression makes Advice::regression() true and findings warn")
 {
   DomainStats d = stats(21, 2, "reject");
