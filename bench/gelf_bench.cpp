@@ -16,12 +16,16 @@
 // As a bench/run piece it imports $BENCH_CORPUS/files with $DMARCCTL into $BENCH_WORK_DIR
 // and prints table rows; standalone:
 //   dmarc_bench_gelf --dmarcctl build/src/cli/dmarcctl [--corpus DIR | --records N]
-//                    [--work DIR]
+//                    [--work DIR] [--repeat R]
+// --repeat R (or BENCH_GELF_REPEAT) runs each UDP and TCP forward R times against a fresh
+// receiver (a new port, so a new cursor) and reports the fastest run.
 #include "decompress/decompress.hpp"
+#include "output/gelf_deflate.hpp"
 #include "pipeline/forward.hpp"
 #include "store/database.hpp"
 #include "support/gelf_receivers.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +50,7 @@ struct Options
   std::string corpus;          // a directory of report files to import
   std::string work;
   long records = 250'000;      // synthetic corpus size when no --corpus
+  int repeat = 1;              // runs per UDP/TCP figure, the fastest counts
 };
 
 [[noreturn]] void die(const std::string& message)
@@ -186,6 +191,7 @@ int main(int argc, char** argv)
   if (const char* d = std::getenv("DMARCCTL")) o.dmarcctl = d;
   if (const char* c = std::getenv("BENCH_CORPUS")) o.corpus = std::string(c) + "/files";
   if (const char* w = std::getenv("BENCH_WORK_DIR")) o.work = w;
+  if (const char* r = std::getenv("BENCH_GELF_REPEAT")) o.repeat = std::max(1, std::atoi(r));
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -196,7 +202,9 @@ int main(int argc, char** argv)
     else if (a == "--corpus") o.corpus = value();
     else if (a == "--work") o.work = value();
     else if (a == "--records") o.records = std::stol(value());
-    else die("usage: dmarc_bench_gelf --dmarcctl PATH [--corpus DIR | --records N] [--work DIR]");
+    else if (a == "--repeat") o.repeat = std::max(1, std::stoi(value()));
+    else die("usage: dmarc_bench_gelf --dmarcctl PATH [--corpus DIR | --records N] [--work DIR]"
+             " [--repeat R]");
   }
   if (o.dmarcctl.empty()) die("no dmarcctl: pass --dmarcctl or set DMARCCTL");
   const fs::path work = o.work.empty() ? fs::temp_directory_path() / "dmarc-bench-gelf"
@@ -218,8 +226,10 @@ int main(int argc, char** argv)
   long total = 0;
   double encode_cpu = 0;
   double zlib_cpu = 0;
+  double fast_cpu = 0;
   std::size_t json_bytes = 0;
   std::size_t zlib_bytes = 0;
+  std::size_t fast_bytes = 0;
   {
     auto opened = dmarc::store::Database::open(db);
     if (!opened) die(opened.error().to_string());
@@ -240,6 +250,16 @@ int main(int argc, char** argv)
     start = thread_cpu();
     stats = dmarc::pipeline::forward_dry_run(**opened, "bench://dry", options);
     zlib_cpu = thread_cpu() - start;
+    // The UDP sink's own deflater (src/output/gelf_deflate.hpp).
+    dmarc::output::detail::FastDeflater fast(dmarc::output::detail::DeflateFraming::zlib);
+    options.on_message = [&](std::string_view m) {
+      out.clear();
+      fast.compress(m, out);
+      fast_bytes += out.size();
+    };
+    start = thread_cpu();
+    stats = dmarc::pipeline::forward_dry_run(**opened, "bench://dry", options);
+    fast_cpu = thread_cpu() - start;
   }
   if (total == 0) die("nothing to forward");
   std::fprintf(stderr, "dmarc_bench_gelf: %ld messages, %.0f bytes of JSON on average\n", total,
@@ -247,6 +267,7 @@ int main(int argc, char** argv)
 
   std::vector<std::string> rows;
   const double n = static_cast<double>(total);
+  const auto all_messages = static_cast<std::size_t>(total);
   // "12.3 µs CPU/message": what a message costs whatever the machine's load.
   auto per_message = [&](double cpu) {
     char buf[64];
@@ -257,32 +278,50 @@ int main(int argc, char** argv)
     return num(n / m.seconds) + " (" + per_message(m.cpu_seconds) + ", "
            + num(static_cast<double>(m.received)) + " of " + num(n) + " received)";
   };
+  // The fastest of o.repeat runs, each against a fresh receiver; a failed run counts.
+  auto best_of = [&](auto once) {
+    Measured best = once();
+    for (int i = 1; i < o.repeat && best.status == 0; ++i) {
+      const Measured m = once();
+      if (m.status != 0 || m.seconds < best.seconds) {
+        best = m;
+      }
+    }
+    return best;
+  };
   auto udp = [&](const std::string& compress, bool target) {
-    dmarc::test::GelfUdpReceiver receiver(0, false);
-    receiver.keep_messages(false);
-    const std::string url = "udp://127.0.0.1:" + std::to_string(receiver.port());
-    const Measured m = forward(o, db, config_for(work, "udp-" + compress, url, compress),
-                               receiver, total);
+    const Measured m = best_of([&] {
+      dmarc::test::GelfUdpReceiver receiver(0, false);
+      receiver.keep_messages(false);
+      const std::string url = "udp://127.0.0.1:" + std::to_string(receiver.port());
+      return forward(o, db, config_for(work, "udp-" + compress, url, compress), receiver,
+                     total);
+    });
     std::fprintf(stderr, "dmarc_bench_gelf: udp %s: %.2f s wall, %.2f s CPU, %zu of %ld "
                  "received, exit %d\n", compress.c_str(), m.seconds, m.cpu_seconds, m.received,
                  total, m.status);
     const double r = n / m.seconds;
     rows.push_back("| GELF over UDP (" + compress + ") on loopback, `dmarcctl forward` end to end: "
                    "messages/s | " + measured(m) + " | " + (target ? "≥ 100,000" : "–") + " | "
-                   + (target ? (r >= 100'000 && m.status == 0 ? "ok" : "MISSED") : "–") + " |");
+                   + (target ? (r >= 100'000 && m.status == 0 && m.received == all_messages
+                                  ? "ok" : "MISSED") : "–") + " |");
   };
   udp("zlib", true);
   udp("gzip", false);
   udp("none", false);
-  rows.push_back("| GELF same-run baselines, one thread: read + encode; + zlib (" 
-                 + num(static_cast<double>(json_bytes) / n) + " → "
-                 + num(static_cast<double>(zlib_bytes) / n) + " bytes per message) | "
-                 + per_message(encode_cpu) + "; " + per_message(zlib_cpu) + " | – | – |");
+  rows.push_back("| GELF same-run baselines, one thread: read + encode; + zlib level 1; + the "
+                 "UDP sink's fast deflate (" + num(static_cast<double>(json_bytes) / n) + " → "
+                 + num(static_cast<double>(zlib_bytes) / n) + " / "
+                 + num(static_cast<double>(fast_bytes) / n) + " bytes per message) | "
+                 + per_message(encode_cpu) + "; " + per_message(zlib_cpu) + "; "
+                 + per_message(fast_cpu) + " | – | – |");
   {
-    dmarc::test::GelfTcpReceiver receiver;
-    receiver.keep_messages(false);
-    const std::string url = "tcp://127.0.0.1:" + std::to_string(receiver.port());
-    const Measured m = forward(o, db, config_for(work, "tcp", url, "none"), receiver, total);
+    const Measured m = best_of([&] {
+      dmarc::test::GelfTcpReceiver receiver;
+      receiver.keep_messages(false);
+      const std::string url = "tcp://127.0.0.1:" + std::to_string(receiver.port());
+      return forward(o, db, config_for(work, "tcp", url, "none"), receiver, total);
+    });
     std::fprintf(stderr, "dmarc_bench_gelf: tcp: %.2f s wall, %.2f s CPU, %zu of %ld received, "
                  "exit %d\n", m.seconds, m.cpu_seconds, m.received, total, m.status);
     rows.push_back("| GELF over TCP on loopback (confirmed by TCP acknowledgements): messages/s | "

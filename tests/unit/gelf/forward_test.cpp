@@ -6,6 +6,7 @@
 #include "pipeline/forward.hpp"
 #include "pipeline/import.hpp"
 #include "store/database.hpp"
+#include "store/sqlite.hpp"
 #include "store/sqlite_store.hpp"
 #include "support/gelf_check.hpp"
 #include "support/process.hpp"
@@ -411,4 +412,57 @@ TEST_CASE("advisor findings go once a day per sink, after the rows")
   REQUIRE(stats.ok());
   CHECK(retry.received.size() == 2);
   CHECK(db.cursor("fake://gelf", "advice") == 19701);
+}
+
+TEST_CASE("auth results come from the packed column exactly as the auth_results view has them")
+{
+  // forward reads aggregate_records.auth itself rather than through the view's JSON
+  // functions (store/forward_queries.cpp); both must give the same values, escapes included.
+  Db db;
+  db.import_report("packed", 3);
+  auto exec = [](Db& d, const std::string& sql) { REQUIRE(d.db->connection().exec(sql).ok()); };
+  // Record 2: as SQLite's json_array() writes it (the 0005 migration): control characters
+  // as \u00XX, quotes and backslashes escaped, non-ASCII as is.
+  exec(db, "UPDATE aggregate_records SET auth = json_array("
+                     "json_array('dkim', 'q\"b\\s' || char(1) || char(9) || '\u00e9\U0001F600.example', "
+                     "'sel/1', NULL, 'pass', 'human \"x\"', 1),"
+                     "json_array('spf', 'b.example', NULL, 'mfrom', 'fail', NULL, 0))"
+                     " WHERE id = (SELECT min(id) + 1 FROM aggregate_records)");
+  // Record 3: hand-written escapes, a surrogate pair among them.
+  exec(db, "UPDATE aggregate_records SET auth = "
+                     "'[ [\"dkim\", \"a\\u0062\\ud83d\\ude00\\/\\n.example\", \"s\", null, \"pass\", null, 0] ]'"
+                     " WHERE id = (SELECT min(id) + 2 FROM aggregate_records)");
+  const auto expected = dmarc::test::query(
+    db.path, "SELECT group_concat(domain, ','), group_concat(result, ',') FROM"
+             " (SELECT record, domain, result FROM auth_results WHERE kind = 'dkim'"
+             " ORDER BY record, seq) GROUP BY record ORDER BY record");
+  REQUIRE(expected.size() == 3);
+  CHECK(*expected[1][0] == "q\"b\\s\x01\t\u00e9\U0001F600.example");
+  CHECK(*expected[2][0] == "ab\U0001F600/\n.example");
+
+  FakeGelfSink sink;
+  auto stats = pipeline::forward(*db.db, sink, db.clock, quick());
+  REQUIRE(stats.ok());
+  REQUIRE(sink.received.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto fields = dmarc::test::gelf_fields(sink.received[i]);
+    CHECK(dmarc::test::gelf_text(fields, "_dkim_domains") == *expected[i][0]);
+    CHECK(dmarc::test::gelf_text(fields, "_dkim_results") == *expected[i][1]);
+  }
+  const auto second = dmarc::test::gelf_fields(sink.received[1]);
+  CHECK(dmarc::test::gelf_text(second, "_dkim_selectors") == "sel/1");
+  CHECK(dmarc::test::gelf_text(second, "_spf_domains") == "b.example");
+  CHECK(dmarc::test::gelf_text(second, "_spf_scopes") == "mfrom");
+  CHECK(dmarc::test::gelf_text(second, "_spf_results") == "fail");
+
+  // A column not in the packed form (an eighth element): the page is read through the view.
+  exec(db, "UPDATE aggregate_records SET auth = '[[\"dkim\",\"v.example\",\"s\",null,"
+                     "\"pass\",null,1,\"extra\"]]' WHERE id = (SELECT min(id) FROM aggregate_records)");
+  FakeGelfSink fresh(FakeGelfSink::Acknowledge::per_message, "fake://other");
+  REQUIRE(pipeline::forward(*db.db, fresh, db.clock, quick()).ok());
+  REQUIRE(fresh.received.size() == 3);
+  CHECK(dmarc::test::gelf_text(dmarc::test::gelf_fields(fresh.received[0]), "_dkim_domains")
+        == "v.example");
+  CHECK(dmarc::test::gelf_text(dmarc::test::gelf_fields(fresh.received[1]), "_dkim_domains")
+        == *expected[1][0]);
 }

@@ -5,6 +5,7 @@
 #include "formats/dmarc_xml.hpp"
 #include "formats/gelf.hpp"
 #include "formats/tlsrpt_json.hpp"
+#include "output/gelf_deflate.hpp"
 #include "support/gelf_check.hpp"
 
 #include <catch2/catch.hpp>
@@ -319,4 +320,73 @@ TEST_CASE("the Deflater writes complete zlib and gzip streams, message after mes
   REQUIRE(zlib.compress(big, out));
   CHECK(inflate_stream(out, 15) == big);
   CHECK(inflate_stream(decompress::zlib_compress(big), 15) == big);
+}
+
+TEST_CASE("the UDP sink's fast deflater writes independent zlib and gzip streams")
+{
+  // One FastDeflater per framing, reused for every input as the UDP sink does: each output
+  // must inflate alone (Graylog decodes each message on its own), to exactly the input.
+  using output::detail::DeflateFraming;
+  using output::detail::FastDeflater;
+  const AggregateReport report = sample_report();
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 50; ++i) {
+    inputs.push_back(formats::gelf_aggregate(report, report.records[i % 2], SourceInfo{}, "h",
+                                             "aggregate_records:" + std::to_string(i)));
+  }
+  inputs.emplace_back();                      // empty
+  inputs.emplace_back("{");                   // one byte
+  inputs.emplace_back(300'000, 'x');          // matches of 258, distance 1
+  inputs.emplace_back(70'000, '\xff');        // 9-bit literals and long matches
+  std::string random_bytes;                   // incompressible: stored blocks, several
+  uint32_t x = 1;
+  for (int i = 0; i < 200'000; ++i) {
+    x = x * 1103515245u + 12345u;
+    random_bytes += static_cast<char>(x >> 16);
+  }
+  inputs.push_back(random_bytes);
+  std::string far;                            // repeats at distances up to and past 32 KiB
+  for (int i = 0; i < 3; ++i) {
+    far += random_bytes.substr(0, 20'000) + inputs[0];
+  }
+  inputs.push_back(far);
+  inputs.push_back(inputs[0]);                // the same message again: no state carried over
+
+  for (auto [framing, bits] : {std::pair{DeflateFraming::zlib, 15},
+                               std::pair{DeflateFraming::gzip, 16 + 15}}) {
+    FastDeflater deflater(framing);
+    std::string out;
+    for (const std::string& input : inputs) {
+      CAPTURE(input.size());
+      out.clear();
+      deflater.compress(input, out);
+      CHECK(out.size() <= FastDeflater::bound(input.size()));
+      if (framing == DeflateFraming::zlib) {
+        CHECK(static_cast<unsigned char>(out[0]) == 0x78); // what GELF receivers sniff
+      } else {
+        CHECK(static_cast<unsigned char>(out[0]) == 0x1f);
+        CHECK(static_cast<unsigned char>(out[1]) == 0x8b);
+      }
+      CHECK(inflate_stream(out, bits) == input);
+    }
+    // A GELF message shrinks; random bytes grow by no more than stored blocks do.
+    out.clear();
+    deflater.compress(inputs[0], out);
+    CHECK(out.size() < inputs[0].size() * 3 / 4);
+    // compress() appends.
+    std::string two = "prefix";
+    deflater.compress(inputs[1], two);
+    CHECK(two.substr(0, 6) == "prefix");
+    CHECK(inflate_stream(two.substr(6), bits) == inputs[1]);
+  }
+  const std::string_view sample = inputs[0];
+  CHECK(output::detail::adler32_of(sample)
+        == adler32(1, reinterpret_cast<const Bytef*>(sample.data()),
+                   static_cast<uInt>(sample.size())));
+  CHECK(output::detail::crc32_of(sample)
+        == crc32(0, reinterpret_cast<const Bytef*>(sample.data()),
+                 static_cast<uInt>(sample.size())));
+  CHECK(output::detail::adler32_of(random_bytes)
+        == adler32(1, reinterpret_cast<const Bytef*>(random_bytes.data()),
+                   static_cast<uInt>(random_bytes.size())));
 }

@@ -193,6 +193,55 @@ TEST_CASE("UDP: nobody listening shows as a refusal, and the refused message is 
   CHECK(sink->delivered() == 0);
 }
 
+TEST_CASE("UDP: batches written by the sender thread keep order, chunks and compression")
+{
+  // More than one batch (256 messages) goes through the sender thread and sendmmsg; chunked
+  // messages (12 KB through the fast deflater, 30 KB through zlib, plain) sit among small
+  // ones, and every payload must decode alone at the receiver.
+  for (auto [compress, label] : {std::pair{GelfCompression::zlib, "zlib"},
+                                 std::pair{GelfCompression::gzip, "gzip"},
+                                 std::pair{GelfCompression::none, "none"}}) {
+    CAPTURE(label);
+    GelfUdpReceiver receiver;
+    auto sink = sink_for("udp://127.0.0.1:" + std::to_string(receiver.port()), compress);
+    std::vector<std::string> sent;
+    for (int i = 0; i < 700; ++i) {
+      sent.push_back(i % 97 == 5    ? message_with_blob(30'000, static_cast<unsigned>(i))
+                     : i % 61 == 7 ? message_with_blob(12'000, static_cast<unsigned>(i))
+                                   : small_message(i));
+      REQUIRE(sink->send(sent.back()).ok());
+      if (i == 400) {
+        REQUIRE(sink->flush().ok()); // a flush in the middle of a batch
+      }
+    }
+    REQUIRE(sink->flush().ok());
+    REQUIRE(receiver.wait_for(sent.size()) == sent.size());
+    CHECK(receiver.messages() == sent);
+    CHECK(receiver.errors().empty());
+    CHECK(receiver.chunked_messages() >= 8);
+  }
+}
+
+TEST_CASE("UDP: nobody listening, with batches in flight: a refusal, nothing counted delivered")
+{
+  const int port = dmarc::test::free_port();
+  auto sink = sink_for("udp://127.0.0.1:" + std::to_string(port));
+  Result<void> failed;
+  int accepted = 0;
+  for (int i = 0; i < 2000 && failed.ok(); ++i) {
+    failed = sink->send(small_message(i));
+    accepted += failed.ok() ? 1 : 0;
+  }
+  if (failed.ok()) {
+    failed = sink->flush();
+  }
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().kind == ErrorKind::network);
+  CHECK(failed.error().detail.find("refused") != std::string::npos);
+  CHECK(sink->delivered() == 0); // the first datagram already went nowhere
+  CHECK(accepted >= 256);        // the refusal came from a batch of the sender thread
+}
+
 TEST_CASE("TCP: NUL-framed messages, confirmed on flush; a dead receiver is an error")
 {
   GelfTcpReceiver receiver;
