@@ -63,7 +63,7 @@ struct Tables
   std::array<Code, k_max_match + 1> length{};   // index: match length 3..258
   std::array<uint8_t, 512> dist_code{};         // d-1 < 256: [d-1]; else [256 + ((d-1) >> 7)]
   std::array<uint8_t, 30> dist_reversed{};     // the fixed 5-bit distance codes, reversed
-  std::array<uint32_t, 256> crc{};
+  std::array<std::array<uint32_t, 256>, 8> crc{};   // slicing-by-8 tables
 
   Tables()
   {
@@ -98,7 +98,12 @@ struct Tables
       for (int k = 0; k < 8; ++k) {
         c = (c & 1u) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
       }
-      crc[n] = c;
+      crc[0][n] = c;
+    }
+    for (uint32_t n = 0; n < 256; ++n) {
+      for (std::size_t t = 1; t < crc.size(); ++t) {
+        crc[t][n] = crc[0][crc[t - 1][n] & 0xffu] ^ (crc[t - 1][n] >> 8);
+      }
     }
   }
 };
@@ -258,10 +263,19 @@ uint32_t adler32_of(std::string_view bytes)
 
 uint32_t crc32_of(std::string_view bytes)
 {
-  const auto& crc = tables().crc;
+  const auto& t = tables().crc;
   uint32_t c = 0xffffffffu;
-  for (const char ch : bytes) {
-    c = crc[(c ^ static_cast<unsigned char>(ch)) & 0xffu] ^ (c >> 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t left = bytes.size();
+  // Eight bytes per step (slicing-by-8: about 4 times the speed of a byte at a time).
+  for (; left >= 8; p += 8, left -= 8) {
+    const uint32_t low = c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16
+                              | uint32_t{p[3]} << 24);
+    c = t[7][low & 0xffu] ^ t[6][(low >> 8) & 0xffu] ^ t[5][(low >> 16) & 0xffu]
+        ^ t[4][low >> 24] ^ t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+  }
+  for (; left > 0; ++p, --left) {
+    c = t[0][(c ^ *p) & 0xffu] ^ (c >> 8);
   }
   return c ^ 0xffffffffu;
 }
