@@ -251,7 +251,7 @@ Result<Inflated> inflate_stream(NextInput&& next_input, Wrapper wrapper, const C
   std::string& out = result.bytes;
   const std::size_t limit = output_limit(caps);
   out.reserve(std::min(reserve, limit));
-  uLong crc = crc32(0, Z_NULL, 0);
+  uLong crc = ::crc32(0, Z_NULL, 0);
   std::size_t fed = 0;
   std::size_t used = 0;
   bool input_done = false;
@@ -271,7 +271,7 @@ Result<Inflated> inflate_stream(NextInput&& next_input, Wrapper wrapper, const C
     const int rc = inflate(&stream, Z_NO_FLUSH);
     const std::size_t produced = room - stream.avail_out;
     if (wrapper == Wrapper::raw && produced != 0)
-      crc = crc32(crc, reinterpret_cast<const Bytef*>(out.data() + used),
+      crc = ::crc32(crc, reinterpret_cast<const Bytef*>(out.data() + used),
                   static_cast<uInt>(produced));
     used += produced;
     result.consumed = fed - stream.avail_in;
@@ -773,6 +773,19 @@ std::string zip_archive(const std::vector<ZipMember>& files)
   }
   zip_source_close(buffer);
   return out;
+}
+
+uint32_t adler32(std::string_view bytes)
+{
+  return static_cast<uint32_t>(
+    ::adler32_z(::adler32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()),
+                bytes.size()));
+}
+
+uint32_t crc32(std::string_view bytes)
+{
+  return static_cast<uint32_t>(
+    ::crc32_z(::crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
 }
 
 std::string zlib_compress(std::string_view bytes, int level)

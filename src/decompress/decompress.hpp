@@ -59,6 +59,11 @@ std::string gzip(std::string_view bytes);
 // (1 fast ... 9 small). Returns "" only if zlib itself fails (out of memory).
 std::string zlib_compress(std::string_view bytes, int level = 1);
 
+// The checksums of the two framings, zlib's own implementations: RFC 1950 Adler-32 and
+// RFC 1952 CRC-32 of `bytes` (for encoders that write the framing themselves).
+uint32_t adler32(std::string_view bytes);
+uint32_t crc32(std::string_view bytes);
+
 enum class Framing { zlib, gzip };   // RFC 1950 or RFC 1952 framing of a deflate stream
 
 // A deflate stream kept for many small inputs (GELF messages over UDP): the state is

@@ -45,8 +45,5 @@ private:
   uint32_t m_base = 0;                  // positions below belong to earlier inputs
 };
 
-// RFC 1950 Adler-32 and RFC 1952 CRC-32 of `bytes` (for the framing; exposed for tests).
-uint32_t adler32_of(std::string_view bytes);
-uint32_t crc32_of(std::string_view bytes);
 
 } // namespace dmarc::output::detail
