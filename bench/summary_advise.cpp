@@ -3,7 +3,7 @@
 //
 // Why a database written through SQL: importing 10 million records from XML takes minutes
 // and measures the import, not the reads. This tool writes the report tables directly
-// (messages, aggregate_reports, aggregate_records, auth_results, override_reasons,
+// (messages, aggregate_reports, aggregate_records with their packed auth results, override_reasons,
 // tls_reports/policies/failures; raw_documents are left out, nothing reads them), fills the
 // rollups with the backfill of sql/0003_rollups.sql — the same SQL a migration runs on an
 // existing database, which is also timed — and then runs the real binary, best of 3.
@@ -46,7 +46,7 @@ namespace {
 
 constexpr int64_t k_as_of_day = 19813;          // 2024-03-31
 constexpr const char* k_as_of = "2024-03-31";
-constexpr int k_generator_version = 1;          // bump when the data changes
+constexpr int k_generator_version = 2;          // bump when the data changes
 const char* const k_reporters[] = {"google.com", "Outlook.com", "Yahoo", "Mail.Ru", "comcast.net",
                                    "GMX"};
 constexpr int k_reporter_count = 6;
@@ -167,10 +167,8 @@ int64_t generate(sqlite3* db, const Options& o)
                   " message_count, dmarc_pass_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
                   " '1.0', '', 'r', 'r', ?9, ?10, ?11, ?12)");
   Stmt record(db, "INSERT INTO aggregate_records (id, report, source_ip, count, disposition,"
-                  " dkim, spf, header_from, envelope_from, dkim_aligned, spf_aligned, dmarc_aligned)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)");
-  Stmt auth(db, "INSERT INTO auth_results (record, seq, kind, domain, selector, scope, result,"
-                " aligned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                  " dkim, spf, header_from, envelope_from, dkim_aligned, spf_aligned, dmarc_aligned,"
+                  " auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12)");
   Stmt reason(db, "INSERT INTO override_reasons (record, seq, type) VALUES (?1, 0, 'forwarded')");
   Stmt tls(db, "INSERT INTO tls_reports (id, message, org_name, report_id, domain, begin_ts,"
                " end_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -249,15 +247,18 @@ int64_t generate(sqlite3* db, const Options& o)
         for (const Rec& x : recs) {
           ++record_id;
           const bool pass = x.dkim || x.spf;
+          // aggregate_records.auth as sql/0005_packed_auth_results.sql packs it:
+          // [kind, domain, selector, scope, result, human_result, aligned] per result.
+          std::string auth = "[";
+          if (*x.selector != '\0') {
+            auth += std::string("[\"dkim\",\"") + domain + "\",\"" + x.selector + "\",null,\""
+                    + (x.dkim ? "pass" : "fail") + "\",null," + (x.dkim ? "1" : "0") + "],";
+          }
+          auth += std::string("[\"spf\",\"") + domain + "\",null,\"mfrom\",\""
+                  + (x.spf ? "pass" : "softfail") + "\",null," + (x.spf ? "1" : "0") + "]]";
           record.i(1, record_id).i(2, report_id).t(3, x.ip).i(4, x.count)
             .t(5, pass ? "none" : p).t(6, x.dkim ? "pass" : "fail").t(7, x.spf ? "pass" : "fail")
-            .t(8, domain).i(9, x.dkim).i(10, x.spf).i(11, pass).step();
-          if (*x.selector != '\0') {
-            auth.i(1, record_id).i(2, 0).t(3, "dkim").t(4, domain).t(5, x.selector).null(6)
-              .t(7, x.dkim ? "pass" : "fail").i(8, x.dkim).step();
-          }
-          auth.i(1, record_id).i(2, 1).t(3, "spf").t(4, domain).null(5).t(6, "mfrom")
-            .t(7, x.spf ? "pass" : "softfail").i(8, x.spf).step();
+            .t(8, domain).i(9, x.dkim).i(10, x.spf).i(11, pass).t(12, auth).step();
           if (x.forwarded) {
             reason.i(1, record_id).step();
           }
