@@ -699,10 +699,14 @@ Result<std::vector<Document>> expand(std::string_view bytes, std::string_view na
   }
 }
 
-std::string gzip(std::string_view bytes)
+namespace {
+
+// One deflate stream of `bytes` in one call: windowBits MAX_WBITS frames it as zlib
+// (RFC 1950), 16 + MAX_WBITS as gzip (RFC 1952). "" only if zlib itself fails.
+std::string deflate_all(std::string_view bytes, int level, int window_bits)
 {
   z_stream stream{};
-  if (deflateInit2(&stream, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&stream, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return {};
   const std::unique_ptr<z_stream, decltype(&deflateEnd)> guard(&stream, &deflateEnd);
   try {
@@ -730,6 +734,13 @@ std::string gzip(std::string_view bytes)
   } catch (const std::exception&) {
     return {};
   }
+}
+
+} // namespace
+
+std::string gzip(std::string_view bytes)
+{
+  return deflate_all(bytes, 1, 16 + MAX_WBITS);
 }
 
 std::string zip_archive(const std::vector<ZipMember>& files)
@@ -790,35 +801,7 @@ uint32_t crc32(std::string_view bytes)
 
 std::string zlib_compress(std::string_view bytes, int level)
 {
-  z_stream stream{};
-  if (deflateInit2(&stream, level, Z_DEFLATED, MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return {};
-  const std::unique_ptr<z_stream, decltype(&deflateEnd)> guard(&stream, &deflateEnd);
-  try {
-    std::string out(deflateBound(&stream, bytes.size()), '\0');
-    std::size_t fed = 0;
-    for (;;) {
-      if (stream.avail_in == 0 && fed < bytes.size()) {
-        const std::size_t slice = std::min(k_zlib_slice, bytes.size() - fed);
-        stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + fed));
-        stream.avail_in = static_cast<uInt>(slice);
-        fed += slice;
-      }
-      if (stream.avail_out == 0) {
-        const std::size_t used = stream.total_out;
-        if (used == out.size()) out.resize(out.size() * 2);
-        stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-        stream.avail_out = static_cast<uInt>(std::min(k_zlib_slice, out.size() - used));
-      }
-      const int rc = deflate(&stream, fed == bytes.size() ? Z_FINISH : Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) break;
-      if (rc != Z_OK && rc != Z_BUF_ERROR) return {};
-    }
-    out.resize(stream.total_out);
-    return out;
-  } catch (const std::exception&) {
-    return {};
-  }
+  return deflate_all(bytes, level, MAX_WBITS);
 }
 
 // Why these parameters: windowBits 15 gives the zlib header 0x78 that GELF receivers sniff.
