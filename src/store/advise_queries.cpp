@@ -183,19 +183,24 @@ Result<void> read_sources(Connection& c, DomainStats& d, const StatsWindow& wind
   thread_local std::vector<SourceStats> all;
   index.clear();
   all.clear();
+  // The source `ip`, added on first sight, with `day` in its first..last range.
+  const auto source_on = [&](std::string_view ip, int64_t day) -> SourceStats& {
+    auto it = index.find(ip);
+    if (it == index.end()) {
+      it = index.emplace(std::string(ip), all.size()).first;
+      SourceStats added;
+      added.ip = it->first;
+      added.first_day = day;
+      added.last_day = day;
+      all.push_back(std::move(added));
+    }
+    SourceStats& src = all[it->second];
+    src.first_day = std::min(src.first_day, day);
+    src.last_day = std::max(src.last_day, day);
+    return src;
+  };
   if (auto r = each_row(c, "stats_sources", d.domain, window, [&](Statement& s) {
-        const int64_t day = s.column_int(0);
-        const std::string_view ip = s.column_view(1);
-        auto it = index.find(ip);
-        if (it == index.end()) {
-          it = index.emplace(std::string(ip), all.size()).first;
-          SourceStats src;
-          src.ip = it->first;
-          src.first_day = day;
-          src.last_day = day;
-          all.push_back(std::move(src));
-        }
-        SourceStats& src = all[it->second];
+        SourceStats& src = source_on(s.column_view(1), s.column_int(0));
         src.messages += s.column_int(2);
         src.dmarc_pass += s.column_int(3);
         src.dkim_aligned += s.column_int(4);
@@ -210,29 +215,14 @@ Result<void> read_sources(Connection& c, DomainStats& d, const StatsWindow& wind
                  == src.dkim_domains.end()) {
           src.dkim_domains.emplace_back(signer);
         }
-        src.first_day = std::min(src.first_day, day);
-        src.last_day = std::max(src.last_day, day);
       });
       !r) {
     return r;
   }
   if (auto r = each_row(c, "stats_failing", d.domain, window, [&](Statement& s) {
-        const int64_t day = s.column_int(0);
-        const std::string_view ip = s.column_view(1);
-        auto it = index.find(ip);
-        if (it == index.end()) {
-          it = index.emplace(std::string(ip), all.size()).first;
-          SourceStats src;
-          src.ip = it->first;
-          src.first_day = day;
-          src.last_day = day;
-          all.push_back(std::move(src));
-        }
-        SourceStats& src = all[it->second];
+        SourceStats& src = source_on(s.column_view(1), s.column_int(0));
         src.messages += s.column_int(2);
         src.spf_own += s.column_int(3);
-        src.first_day = std::min(src.first_day, day);
-        src.last_day = std::max(src.last_day, day);
       });
       !r) {
     return r;
