@@ -339,7 +339,12 @@ std::optional<int64_t> parse_date(std::string_view s)
   if (s.size() != 10) {
     return std::nullopt;
   }
-  return parse_rfc3339(s);
+  // A day that does not exist (2024-02-30) is a typo, not the day after the month's last.
+  auto t = parse_rfc3339(s);
+  if (!t || format_date(*t) != s) {
+    return std::nullopt;
+  }
+  return t;
 }
 
 } // namespace dmarc::text

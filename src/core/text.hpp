@@ -45,7 +45,7 @@ std::string format_utc(int64_t unix_seconds);
 // Unix seconds to "YYYY-MM-DD" (UTC).
 std::string format_date(int64_t unix_seconds);
 
-// "YYYY-MM-DD" (UTC midnight) to Unix seconds.
+// "YYYY-MM-DD" (UTC midnight) to Unix seconds; nullopt for a day the calendar lacks.
 std::optional<int64_t> parse_date(std::string_view s);
 
 } // namespace dmarc::text

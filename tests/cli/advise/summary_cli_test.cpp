@@ -278,3 +278,21 @@ TEST_CASE("summary --since 28d without --as-of is the 28 days ending today, like
   CHECK(a.at("domains").at(0).at("window").at("from") == doc.at("since"));
   CHECK(a.at("domains").at(0).at("dmarc").at("evidence").at("days") == 28);
 }
+
+TEST_CASE("summary and advise refuse a day the calendar lacks instead of rolling it over")
+{
+  TempDir dir;
+  const std::string db = dir / "e.sqlite";
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", make_reports(dir)}).exit_code == 0);
+  const RunResult as_of = dmarcctl({"--db", db, "summary", "--as-of", "2024-02-30"});
+  CHECK(as_of.exit_code == 2);
+  CHECK(as_of.out.empty());
+  CHECK(as_of.err.find("--as-of: expected YYYY-MM-DD, got '2024-02-30'") != std::string::npos);
+  const RunResult since = dmarcctl({"--db", db, "summary", "--since", "2024-04-31"});
+  CHECK(since.exit_code == 2);
+  CHECK(since.err.find("--since: expected Nd, Nw, Nh or YYYY-MM-DD, got '2024-04-31'")
+        != std::string::npos);
+  const RunResult advise = dmarcctl({"--db", db, "advise", "--as-of", "2023-02-29"});
+  CHECK(advise.exit_code == 2);
+  CHECK(advise.err.find("--as-of: expected YYYY-MM-DD, got '2023-02-29'") != std::string::npos);
+}

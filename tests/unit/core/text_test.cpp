@@ -45,6 +45,10 @@ TEST_CASE("format_utc and format_date are the inverse of parse")
   CHECK(format_date(0) == "1970-01-01");
   CHECK(parse_date("2024-02-29") == 1709164800);
   CHECK_FALSE(parse_date("2024-02-29T00:00").has_value());
+  CHECK_FALSE(parse_date("2024-02-30").has_value());
+  CHECK_FALSE(parse_date("2023-02-29").has_value());
+  CHECK_FALSE(parse_date("2024-04-31").has_value());
+  CHECK(parse_date("2024-12-31") == 1735603200);
 }
 
 TEST_CASE("trim, to_lower, iequals, icontains")
