@@ -21,6 +21,17 @@ std::string row(const std::string& label, const std::string& value)
   return fit("  " + pad_right(label, 13) + value, 80) + "\n";
 }
 
+// A row of a table: `label` in 35 columns, then `columns` (up to 78 in all). A longer label
+// (an IPv6 address, a reverse DNS name, a long reporter name) gets a line of its own, so an
+// address is never cut short; the numbers follow on the next line.
+std::string table_row(const std::string& label, const std::string& columns)
+{
+  if (width(label) <= 35) {
+    return "    " + pad_right(label, 35) + columns + "\n";
+  }
+  return "    " + fit(label, 76) + "\n    " + pad_right("", 35) + columns + "\n";
+}
+
 void sources_block(const DomainStats& d, std::string& out)
 {
   if (d.sources.empty()) {
@@ -39,10 +50,10 @@ void sources_block(const DomainStats& d, std::string& out)
     if (!s.reverse_dns.empty()) {
       label += " " + s.reverse_dns;
     }
-    out += "    " + pad_right(fit(label, 35), 35) + pad_left(thousands(s.messages), 15)
-           + pad_left(share(s.dmarc_pass, s.messages), 8)
-           + pad_left(share(s.dkim_aligned, s.messages), 8)
-           + pad_left(share(s.spf_aligned, s.messages), 8) + "\n";
+    out += table_row(label, pad_left(thousands(s.messages), 15)
+                              + pad_left(share(s.dmarc_pass, s.messages), 8)
+                              + pad_left(share(s.dkim_aligned, s.messages), 8)
+                              + pad_left(share(s.spf_aligned, s.messages), 8));
   }
 }
 
@@ -59,8 +70,9 @@ void reporters_block(const DomainStats& d, std::string& out)
       out += "    ... and " + thousands(static_cast<int64_t>(d.reporters.size()) - 10) + " more\n";
       break;
     }
-    out += "    " + pad_right(fit(r.org_name.empty() ? "(empty name)" : r.org_name, 35), 35) + pad_left(thousands(r.messages), 15)
-           + pad_left(thousands(r.reports), 8) + pad_left(thousands(r.days), 8) + "\n";
+    out += table_row(r.org_name.empty() ? "(empty name)" : r.org_name,
+                     pad_left(thousands(r.messages), 15) + pad_left(thousands(r.reports), 8)
+                       + pad_left(thousands(r.days), 8));
   }
 }
 
@@ -79,9 +91,9 @@ void selectors_block(const DomainStats& d, std::string& out)
     }
     const std::string label = (s.selector.empty() ? std::string("(none)") : s.selector) + " ("
                               + s.dkim_domain + ")";
-    out += "    " + pad_right(fit(label, 35), 35) + pad_left(thousands(s.messages), 15)
-           + pad_left(share(s.pass, s.messages), 8)
-           + pad_left(share(s.aligned_pass, s.messages), 8) + "\n";
+    out += table_row(label, pad_left(thousands(s.messages), 15)
+                              + pad_left(share(s.pass, s.messages), 8)
+                              + pad_left(share(s.aligned_pass, s.messages), 8));
   }
 }
 
@@ -99,7 +111,7 @@ void tls_block(const DomainStats& d, std::string& out)
       by_type[f.result_type] += f.sessions;
     }
     for (const auto& [type, n] : by_type) {
-      out += fit("    " + pad_right(type, 35) + pad_left(thousands(n), 15), 80) + "\n";
+      out += table_row(type, pad_left(thousands(n), 15));
     }
   }
 }

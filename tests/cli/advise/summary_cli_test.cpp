@@ -279,6 +279,43 @@ TEST_CASE("summary --since 28d without --as-of is the 28 days ending today, like
   CHECK(a.at("domains").at(0).at("dmarc").at("evidence").at("days") == 28);
 }
 
+TEST_CASE("summary text: an address or name longer than its column gets a line of its own")
+{
+  // An IPv6 source of 39 characters, a long reporter name and selector: the table column is
+  // 35 wide, and a cut address ("2001:db8:1234:5678:9abc:def0:123...") names no source.
+  TempDir dir;
+  const std::string ip = "2001:db8:1234:5678:9abc:def0:1234:5678";
+  const std::string org = "Enterprise Mail Protection Services of a Large Company Inc.";
+  gen::Report report;
+  report.org_name = org;
+  report.report_id = "long-1";
+  report.domain = "example.com";
+  report.begin = k_first_day * 86400;
+  report.end = report.begin + 86399;
+  report.records = {gen::authorized(ip, "example.com", 1234567, "selector-2024-rotation-for-the-relay"),
+                    gen::authorized("203.0.113.10", "example.com", 10)};
+  write_file(dir / "long.xml", gen::xml(report));
+  const std::string db = dir / "l.sqlite";
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", dir / "long.xml"}).exit_code == 0);
+
+  const RunResult r = dmarcctl({"--db", db, "summary", "--as-of", k_last});
+  REQUIRE(r.exit_code == 0);
+  INFO(r.out);
+  CHECK(r.out.find("\n    " + ip + "\n" + std::string(39, ' ')
+                   + "      1,234,567    100%    100%    100%\n")
+        != std::string::npos);
+  CHECK(r.out.find("\n    203.0.113.10" + std::string(36, ' ') + "10    100%    100%    100%\n")
+        != std::string::npos);
+  CHECK(r.out.find("\n    " + org + "\n") != std::string::npos);
+  CHECK(r.out.find("\n    selector-2024-rotation-for-the-relay (example.com)\n")
+        != std::string::npos);
+  CHECK(r.out.find("...") == std::string::npos);
+  for (const std::string& line : lines(r.out)) {
+    INFO(line);
+    CHECK(line.size() <= 80);
+  }
+}
+
 TEST_CASE("summary and advise refuse a day the calendar lacks instead of rolling it over")
 {
   TempDir dir;
