@@ -15,11 +15,6 @@ std::string day(int64_t d) { return text::format_date(d * 86400); }
 
 json text_or_null(const std::string& value) { return value.empty() ? json(nullptr) : json(value); }
 
-json share_or_null(const std::optional<double>& value)
-{
-  return value ? json(*value) : json(nullptr);
-}
-
 json evidence_of(const Check& c)
 {
   json e = json::object();
@@ -33,12 +28,15 @@ json evidence_of(const Check& c)
   return e;
 }
 
+// `pass_share` is always a number (issue #5: {"source", "messages": N, "pass_share": F,
+// "why"}): a blocker without a share of its own is one where nothing passed — a TLS failure
+// type (every session of it failed), a selector never seen, no mail at all (0 messages).
 json blockers_of(const Check& c)
 {
   json b = json::array();
   for (const advise::Blocker& x : c.blockers) {
     b.push_back({{"source", x.source}, {"messages", x.messages},
-                 {"pass_share", share_or_null(x.pass_share)}, {"why", x.why}});
+                 {"pass_share", x.pass_share.value_or(0.0)}, {"why", x.why}});
   }
   return b;
 }

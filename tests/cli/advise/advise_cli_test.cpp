@@ -271,6 +271,25 @@ TEST_CASE("advise: every verdict on generated report sets")
   CHECK(doc.at("regression") == true);
   CHECK(doc.at("domains").size() == 13);   // 12 with reports, quiet.example from the config
 
+  SECTION("every blocker is {source: string, messages: integer, pass_share: number, why}")
+  {
+    int blockers = 0;
+    for (const json& d : doc.at("domains")) {
+      for (const char* check : {"dmarc", "spf", "dkim", "mta_sts"}) {
+        for (const json& b : d.at(check).at("blockers")) {
+          INFO(d.at("domain") << " " << check << " " << b.dump());
+          CHECK(b.size() == 4);
+          CHECK(b.at("source").is_string());
+          CHECK(b.at("messages").is_number_integer());
+          CHECK(b.at("pass_share").is_number());
+          CHECK(b.at("why").is_string());
+          ++blockers;
+        }
+      }
+    }
+    CHECK(blockers >= 8);
+  }
+
   SECTION("none -> quarantine advances, SPF -all and MTA-STS enforce are safe")
   {
     const json d = domain_of(doc, "advance.example");
@@ -332,6 +351,7 @@ TEST_CASE("advise: every verdict on generated report sets")
     CHECK(sts.at("verdict") == "hold");
     CHECK(blocker_sources(sts) == "certificate-expired,all sessions");
     CHECK(sts.at("blockers").at(0).at("messages") == 3 * 2 * 4);
+    CHECK(sts.at("blockers").at(0).at("pass_share") == 0.0);   // every such session failed
     CHECK(sts.at("policy").is_null());
   }
 
@@ -412,6 +432,8 @@ TEST_CASE("advise: every verdict on generated report sets")
     const json dkim = domain_of(doc, "selector.example").at("dkim");
     CHECK(dkim.at("verdict") == "hold");
     CHECK(blocker_sources(dkim) == "selector x");
+    CHECK(dkim.at("blockers").at(0).at("messages") == 0);
+    CHECK(dkim.at("blockers").at(0).at("pass_share") == 0.0);
     CHECK(dkim.at("selectors").at("x").at("seen") == false);
     CHECK(dkim.at("selectors").at("mailcow").at("seen") == true);
   }
