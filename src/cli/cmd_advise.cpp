@@ -29,17 +29,6 @@ struct AdviseArgs
   bool exit_code = false;
 };
 
-// "Example.COM." → "example.com": a domain as the config or the command line may write it,
-// as the store keeps it.
-std::string domain_key(std::string_view name)
-{
-  name = text::trim(name);
-  while (!name.empty() && name.back() == '.') {
-    name.remove_suffix(1);
-  }
-  return text::to_lower(name);
-}
-
 const config::DomainSettings* block_for(const config::Config& config, const std::string& domain)
 {
   for (const config::DomainSettings& d : config.domains) {

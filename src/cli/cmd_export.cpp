@@ -31,8 +31,8 @@ ExitCode run(Context& ctx, const ExportArgs& args)
     return fail(db.error());
   }
   store::ReportFilter filter;
-  if (!args.domain.empty()) {
-    filter.domain = args.domain;
+  if (std::string d = domain_key(args.domain); !d.empty()) {
+    filter.domain = std::move(d);   // matched without regard to case, as summary does
   }
   if (!args.since.empty()) {
     auto since = parse_since(args.since, ctx.clock->now());

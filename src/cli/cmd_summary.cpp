@@ -55,11 +55,8 @@ ExitCode run(Context& ctx, const SummaryArgs& args)
   window.from_day = std::min(unix_day(*since), window.to_day);
   window.source_limit = k_top_sources;
   OptString only;
-  if (std::string_view d = text::trim(args.domain); !d.empty()) {
-    while (d.size() > 1 && d.back() == '.') {
-      d.remove_suffix(1);   // "example.com." is the domain the reports name "example.com"
-    }
-    only = std::string(d);
+  if (std::string d = domain_key(args.domain); !d.empty()) {
+    only = std::move(d);   // "Example.COM." is the domain the reports name "example.com"
   }
   auto names = store::stats_domains(**db, window, only);
   if (!names) {

@@ -88,4 +88,13 @@ std::optional<int64_t> parse_since(const std::string& text, int64_t now)
   return now - static_cast<int64_t>(*n) * seconds;
 }
 
+std::string domain_key(std::string_view name)
+{
+  name = text::trim(name);
+  while (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  return text::to_lower(name);
+}
+
 } // namespace dmarc::cli

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace CLI {
 class App;
@@ -50,6 +51,10 @@ ExitCode fail(const Error& error);
 
 // "28d", "4w", "12h" or "YYYY-MM-DD" → Unix seconds relative to `now`. nullopt on bad input.
 std::optional<int64_t> parse_since(const std::string& text, int64_t now);
+
+// "Example.COM." → "example.com": a policy domain as the config or a --domain may write it,
+// as summary, advise and export match it.
+std::string domain_key(std::string_view name);
 
 // Each subcommand registers itself on the app; the callback stores the exit code.
 void register_import(CLI::App& app, Context& ctx, int& exit_code);

@@ -71,6 +71,30 @@ TEST_CASE("export writes exactly the documented JSON line and parsedmarc's CSV")
   CHECK(other.out.empty());
 }
 
+TEST_CASE("export --domain matches the policy domain as summary does: any case, trailing dot")
+{
+  // A reporter that writes the policy domain in capitals: summary counts it for
+  // example.com, so export --domain example.com must give it too.
+  TempDir dir;
+  const std::string db = dir / "c.sqlite";
+  std::string xml = generated_report("caps-1", 2);
+  const std::string lower = "<domain>example.com</domain><p>";
+  xml.replace(xml.find(lower), lower.size(), "<domain>Example.COM</domain><p>");
+  write_file(dir / "caps.xml", xml);
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", dir / "caps.xml"}).exit_code == 0);
+
+  for (const char* asked : {"example.com", "EXAMPLE.com", " example.com. "}) {
+    INFO(asked);
+    const RunResult jsonl = dmarcctl({"--db", db, "export", "--domain", asked});
+    REQUIRE(jsonl.exit_code == 0);
+    CHECK(jsonl.out.find("\"report_id\":\"caps-1\"") != std::string::npos);
+    const RunResult csv = dmarcctl({"--db", db, "export", "--format", "csv", "--domain", asked});
+    REQUIRE(csv.exit_code == 0);
+    CHECK(lines(csv.out).size() == 3);   // the header and the two records
+  }
+  CHECK(dmarcctl({"--db", db, "export", "--domain", "example.org"}).out.empty());
+}
+
 TEST_CASE("a Maildir is read from cur/ and new/, with Maildir++ subfolders, nothing else")
 {
   TempDir dir;
