@@ -222,13 +222,11 @@ void append_gelf_aggregate(std::string& out, std::string_view report_fields,
   if (!r.dkim_results.empty()) {
     f.text("_dkim_domains",
            join(r.dkim_results, ",", [](const DkimResult& d) { return text::to_lower(d.domain); }));
-    std::string selectors;
-    for (const DkimResult& d : r.dkim_results) {
-      if (d.selector) {
-        selectors += (selectors.empty() ? "" : ",") + text::to_lower(*d.selector);
-      }
-    }
-    f.text("_dkim_selectors", selectors);
+    // One item per result, "" for a result without selector, so the n-th selector stays
+    // the n-th domain's (as the SPF scopes).
+    f.text("_dkim_selectors", join(r.dkim_results, ",", [](const DkimResult& d) {
+             return text::to_lower(d.selector.value_or(""));
+           }));
     f.text("_dkim_results", join(r.dkim_results, ",", [](const DkimResult& d) { return d.result; }));
   }
   if (!r.spf_results.empty()) {

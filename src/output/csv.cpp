@@ -134,13 +134,11 @@ std::string aggregate_csv_rows(const AggregateReport& report)
     row.add(r.header_from);
     row.add(r.envelope_to);
     row.add(join(r.dkim_results, ",", [](const DkimResult& d) { return text::to_lower(d.domain); }));
-    std::vector<std::string> selectors;
-    for (const DkimResult& d : r.dkim_results) {
-      if (d.selector) {
-        selectors.push_back(text::to_lower(*d.selector));
-      }
-    }
-    row.add(join(selectors, ",", [](const std::string& s) { return s; }));
+    // One item per result, "" for a result without selector: the n-th selector stays the
+    // n-th domain's (as the SPF scopes).
+    row.add(join(r.dkim_results, ",", [](const DkimResult& d) {
+      return text::to_lower(d.selector.value_or(""));
+    }));
     row.add(join(r.dkim_results, ",", [](const DkimResult& d) { return d.result; }));
     row.add(join(r.spf_results, ",", [](const SpfResult& s) { return text::to_lower(s.domain); }));
     row.add(join(r.spf_results, ",", [](const SpfResult& s) { return s.scope.value_or(""); }));

@@ -196,7 +196,7 @@ std::multiset<std::string> expected_signatures(Setup& s)
         std::vector<std::string> domains, selectors, results;
         for (const json& d : rec["auth_results"]["dkim"]) {
           domains.push_back(lower(d["domain"]));
-          if (d["selector"].is_string()) selectors.push_back(lower(d["selector"]));
+          selectors.push_back(d["selector"].is_string() ? lower(d["selector"]) : "");
           results.push_back(d["result"]);
         }
         f["_dkim_domains"] = nonempty(join(domains, ","));

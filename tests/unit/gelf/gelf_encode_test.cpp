@@ -5,6 +5,7 @@
 #include "formats/dmarc_xml.hpp"
 #include "formats/gelf.hpp"
 #include "formats/tlsrpt_json.hpp"
+#include "output/csv.hpp"
 #include "output/gelf_deflate.hpp"
 #include "support/gelf_check.hpp"
 
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -151,6 +153,24 @@ TEST_CASE("a DMARC record message has the values of parsedmarc's CSV row for it"
   CHECK(gelf_text(second, "short_message")
         == "DMARC fail example.com: 3 messages from 203.0.113.7, disposition quarantine "
            "(reported by Reporter \"Quoted\", Inc.)");
+}
+
+TEST_CASE("a DKIM result without selector keeps its place in the selector list")
+{
+  // mail.example.com signed without a selector reported, relay.example.net with "x": the
+  // lists must still pair up by position, as the SPF scopes do ("" for the missing one).
+  AggregateReport report = sample_report();
+  report.records[0].dkim_results.at(0).selector.reset();
+  const auto fields = gelf_fields(formats::gelf_aggregate(report, report.records[0], SourceInfo{},
+                                                          "h"));
+  CHECK(gelf_text(fields, "_dkim_domains") == "mail.example.com,relay.example.net");
+  CHECK(gelf_text(fields, "_dkim_selectors") == ",x");
+  CHECK(gelf_text(fields, "_dkim_results") == "pass,fail");
+
+  const auto rows = csv_rows(output::aggregate_csv_header() + output::aggregate_csv_rows(report));
+  REQUIRE(rows.size() == 3);
+  const auto column = std::find(rows[0].begin(), rows[0].end(), "dkim_selectors") - rows[0].begin();
+  CHECK(rows[1].at(static_cast<std::size_t>(column)) == ",x");
 }
 
 TEST_CASE("source names from the sources table go to parsedmarc's source_* fields")
