@@ -114,15 +114,6 @@ std::string join(const std::vector<T>& items, std::string_view separator, F fiel
   return out;
 }
 
-std::string rfc3339(int64_t unix_seconds)
-{
-  std::string s = text::format_utc(unix_seconds);
-  if (s.size() > 10 && s[10] == ' ') {
-    s[10] = 'T';
-  }
-  return s + "Z";
-}
-
 // "mx1.example.com" or "mx1.example.com (203.0.113.25)": where a TLS failure happened.
 std::string receiving_side(const TlsFailureDetail& f)
 {
@@ -140,8 +131,8 @@ void tls_common(Fields& f, const TlsReport& report, const TlsPolicy& policy)
   f.text("_organization_name", report.org_name);
   f.opt("_contact_info", report.contact_info);
   f.text("_report_id", report.report_id);
-  f.text("_begin_date", rfc3339(report.begin));
-  f.text("_end_date", rfc3339(report.end));
+  f.number("_begin_date", report.begin);   // times are numbers (issue #6), Unix seconds
+  f.number("_end_date", report.end);
   f.text("_policy_domain", policy.policy_domain);
   f.text("_policy_type", policy.policy_type);
   f.text("_policy_strings", join(policy.policy_string, "|", [](const std::string& s) { return s; }));
@@ -174,8 +165,10 @@ std::string gelf_aggregate_report_fields(const AggregateReport& report, std::str
   f.opt("_org_email", report.email);
   f.opt("_org_extra_contact_info", report.extra_contact_info);
   f.text("_report_id", report.report_id);
-  f.text("_begin_date", text::format_utc(report.begin));
-  f.text("_end_date", text::format_utc(report.end));
+  // Times are numbers (issue #6: "counts and times as numbers"), Unix seconds like
+  // `timestamp`, so Graylog can range-query them; export --format csv has the text form.
+  f.number("_begin_date", report.begin);
+  f.number("_end_date", report.end);
   f.text("_errors", join(report.errors, "|", [](const std::string& e) { return e; }));
   f.text("_domain", p.domain);
   f.opt("_adkim", p.adkim);

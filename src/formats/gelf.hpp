@@ -8,14 +8,15 @@
 //  - one message per DMARC aggregate record (RFC 7489 App. C / RFC 9990), named like
 //    parsedmarc's aggregate CSV columns (`_org_name`, `_source_ip_address`, `_count`,
 //    `_dmarc_aligned`, ...), with the same values as `export --format csv` (src/output/csv.cpp):
-//    dates "YYYY-MM-DD HH:MM:SS" UTC, lists joined with "," (override comments and errors
-//    with "|"), `_report_type` "aggregate";
+//    lists joined with "," (override comments and errors with "|"), `_report_type`
+//    "aggregate";
 //  - one per SMTP TLS policy (RFC 8460 §4.4) and one per failure detail, named like
 //    parsedmarc's SMTP TLS CSV (`_organization_name`, `_policy_domain`,
 //    `_successful_session_count`, `_result_type`, ...; policy strings and MX patterns joined
-//    with "|" as parsedmarc does), dates RFC 3339, `_report_type` "smtp_tls";
+//    with "|" as parsedmarc does), `_report_type` "smtp_tls";
 //  - one per advisor finding, `_report_type` "advice".
-// Counts and times are numbers, flags the strings "true"/"false", absent or empty values
+// Counts and times are numbers (`_begin_date`/`_end_date` in Unix seconds, where the CSV has
+// text), flags the strings "true"/"false", absent or empty values
 // are left out (never null). `timestamp` is the report's begin time. `_dmarcctl_row` names
 // the stored row ("aggregate_records:42"), so a receiver can tell a re-sent message.
 //

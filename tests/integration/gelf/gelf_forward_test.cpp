@@ -148,7 +148,7 @@ std::string signature(const std::map<std::string, GelfValue>& fields,
 }
 
 const std::vector<std::string> k_record_keys = {
-  "_report_type", "timestamp", "_org_name", "_report_id", "_domain", "_p", "_sp", "_np", "_pct",
+  "_report_type", "timestamp", "_begin_date", "_end_date", "_org_name", "_report_id", "_domain", "_p", "_sp", "_np", "_pct",
   "_adkim", "_aspf", "_fo", "_testing", "_source_ip_address", "_count", "_disposition",
   "_header_from", "_envelope_from", "_envelope_to", "_dkim_aligned", "_spf_aligned",
   "_dmarc_aligned", "_dkim_domains", "_dkim_selectors", "_dkim_results", "_spf_domains",
@@ -182,6 +182,7 @@ std::multiset<std::string> expected_signatures(Setup& s)
     if (r["type"] == "dmarc") {
       for (const json& rec : r["records"]) {
         f = {{"_report_type", "aggregate"}, {"timestamp", r["begin"].dump()},
+             {"_begin_date", r["begin"].dump()}, {"_end_date", r["end"].dump()},
              {"_org_name", text(r["org_name"])}, {"_report_id", text(r["report_id"])},
              {"_domain", text(r["domain"])}};
         for (const char* k : {"p", "sp", "np", "pct", "adkim", "aspf", "fo", "testing"}) {
