@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
 namespace dmarc::cli {
 
@@ -22,6 +23,7 @@ struct ForwardArgs
   bool dry_run = false;
   std::string since;
   bool quiet_success = false;  // `run` under cron: say nothing when all went well
+  bool need_database = true;   // `forward` alone: a missing database is a mistyped path
 };
 
 // Today's advisor findings into `options` (sent once a day). When the advisor cannot run,
@@ -50,6 +52,13 @@ ExitCode run_forward(Context& ctx, const ForwardArgs& args)
                            "forward: no [gelf] url in the configuration"
                            + ((*config)->path.empty() ? std::string(" (no config file found; use -c)")
                                                       : " " + (*config)->path)));
+  }
+  // Like summary, advise and export: a database that does not exist is a wrong --db or
+  // [database] path, not an empty history; creating it would report "0 sent" with exit 0.
+  if (const std::string path = ctx.database_path();
+      args.need_database && path != ":memory:" && !std::filesystem::exists(path)) {
+    return fail(make_error(ErrorKind::database, "no database at " + path
+                                                  + " (run `dmarcctl import` or `fetch` first)"));
   }
   const config::GelfSettings& gelf = *(*config)->gelf;
   output::GelfSinkSettings settings;
@@ -141,6 +150,7 @@ ExitCode forward_pending(Context& ctx)
   }
   ForwardArgs args;
   args.quiet_success = true;
+  args.need_database = false;
   return run_forward(ctx, args);
 }
 

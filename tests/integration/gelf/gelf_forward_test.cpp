@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -25,6 +26,7 @@
 
 using namespace dmarc::test;
 using json = nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -616,6 +618,27 @@ TEST_CASE("forward without a [gelf] url is a configuration error; --help has an 
   CHECK(help.out.find("Example: dmarcctl") != std::string::npos);
   CHECK(help.out.find("--dry-run") != std::string::npos);
   CHECK(help.out.find("--since") != std::string::npos);
+}
+
+TEST_CASE("forward with a database path that does not exist fails like summary, creating nothing")
+{
+  // A mistyped --db must not become a new empty database and "forwarded 0 messages", exit 0.
+  TempDir dir;
+  const std::string config = dir / "g.toml";
+  write_file(config, "[gelf]\nurl = \"udp://127.0.0.1:9\"\n");
+  const std::string missing = dir / "typo.sqlite";
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, std::vector<std::string>{"--dry-run"}}) {
+    std::vector<std::string> args{"-c", config, "--db", missing, "forward"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunResult r = dmarcctl(args);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("no database at " + missing + " (run `dmarcctl import` or `fetch` first)")
+          != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK_FALSE(fs::exists(missing));
+    CHECK_FALSE(fs::exists(missing + ".forward.lock"));
+  }
 }
 
 TEST_CASE("`dmarcctl run` forwards what is pending and says nothing of it when all went well")
