@@ -29,8 +29,11 @@ const std::string k_indent(13, ' ');
 void check_block(const char* name, const Check& c, const std::string& step, const std::string& dns_name,
                  const char* unit, std::string& out)
 {
-  out += "  " + pad_right(name, 9) + "  " + pad_right(upper(advise::to_string(c.verdict)), 11)
-         + fit(step, 80 - 24) + "\n";
+  std::string head = "  " + pad_right(name, 9) + "  " + upper(advise::to_string(c.verdict));
+  if (!step.empty()) {
+    head = pad_right(head, 24) + fit(step, 80 - 24);   // no trailing blanks without a step
+  }
+  out += head + "\n";
   out += wrap(c.explanation, k_indent);   // for wait, it names what is missing
   if (!c.dns_record.empty()) {
     const std::string verb = c.publish ? "Publish: " : "Keep:    ";

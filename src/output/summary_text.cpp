@@ -157,6 +157,9 @@ std::string summary_text(const Summary& summary)
         out += row("Policy", p);
       }
       out += row("Period", text::format_date(d.first_begin) + " to " + text::format_date(d.last_end));
+    } else {
+      // Only TLS reports (or, with --domain, nothing at all): say so instead of leaving it out.
+      out += row("DMARC", "no aggregate reports in this period");
     }
     if (d.reports > 0) {
       sources_block(d, out);

@@ -333,3 +333,31 @@ TEST_CASE("summary and advise refuse a day the calendar lacks instead of rolling
   CHECK(advise.exit_code == 2);
   CHECK(advise.err.find("--as-of: expected YYYY-MM-DD, got '2023-02-29'") != std::string::npos);
 }
+
+TEST_CASE("a domain with TLS reports only: summary says there are no DMARC reports")
+{
+  TempDir dir;
+  gen::TlsScenario t;
+  t.domain = "tls-only.example";
+  t.first_day = k_first_day;
+  t.days = 3;
+  gen::write_tls(t, dir / "tls");
+  const std::string db = dir / "t.sqlite";
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", dir / "tls"}).exit_code == 0);
+
+  const RunResult r = dmarcctl({"--db", db, "summary", "--as-of", k_last});
+  REQUIRE(r.exit_code == 0);
+  INFO(r.out);
+  CHECK(r.out.find("\ntls-only.example\n  DMARC        no aggregate reports in this period\n"
+                   "  TLS-RPT      sts") != std::string::npos);
+
+  // advise: the checks without a step ("DMARC      WAIT") end without trailing blanks.
+  const RunResult a = dmarcctl({"--db", db, "advise", "--as-of", k_last});
+  REQUIRE(a.exit_code == 0);
+  INFO(a.out);
+  CHECK(a.out.find("\n  DMARC      WAIT\n") != std::string::npos);
+  for (const std::string& line : lines(a.out)) {
+    INFO(line);
+    CHECK((line.empty() || line.back() != ' '));
+  }
+}
