@@ -52,6 +52,13 @@ ExitCode run(Context& ctx, const SummaryArgs& args)
   }
   store::StatsWindow window;
   window.to_day = unix_day(now - 1);
+  if (unix_day(*since) > window.to_day && text::parse_date(args.since)) {
+    // Not silently the one day of --as-of: the day asked for lies after "today". ("0d" is
+    // today, as before.)
+    return fail(make_error(ErrorKind::usage, "--since " + args.since + " is after "
+                                               + text::format_date(window.to_day * 86400)
+                                               + ", the last day of the period (--as-of)"));
+  }
   window.from_day = std::min(unix_day(*since), window.to_day);
   window.source_limit = k_top_sources;
   OptString only;

@@ -329,6 +329,12 @@ TEST_CASE("summary and advise refuse a day the calendar lacks instead of rolling
   CHECK(since.exit_code == 2);
   CHECK(since.err.find("--since: expected Nd, Nw, Nh or YYYY-MM-DD, got '2024-04-31'")
         != std::string::npos);
+  const RunResult after = dmarcctl({"--db", db, "summary", "--as-of", "2024-03-10", "--since",
+                                    "2024-03-20"});
+  CHECK(after.exit_code == 2);
+  CHECK(after.out.empty());
+  CHECK(after.err.find("--since 2024-03-20 is after 2024-03-10, the last day of the period")
+        != std::string::npos);
   const RunResult advise = dmarcctl({"--db", db, "advise", "--as-of", "2023-02-29"});
   CHECK(advise.exit_code == 2);
   CHECK(advise.err.find("--as-of: expected YYYY-MM-DD, got '2023-02-29'") != std::string::npos);
