@@ -184,6 +184,9 @@ Result<void> for_each_tls(Database& db, const ReportFilter& filter,
 Result<DatabaseCounts> counts(Database& db)
 {
   Connection& c = db.connection();
+  // The sums are TOTAL() cast back to an integer: a hostile report's counts are stored
+  // clamped at 2^63 - 1, and SUM() over them fails with "integer overflow" (the cast
+  // saturates instead; below 2^53 the result is exact).
   auto stmt = c.prepare(
     "SELECT"
     " (SELECT COUNT(*) FROM messages),"
@@ -192,12 +195,12 @@ Result<DatabaseCounts> counts(Database& db)
     " (SELECT COUNT(*) FROM messages WHERE status = 'failure'),"
     " (SELECT COUNT(*) FROM messages WHERE status = 'rejected'),"
     " (SELECT COUNT(*) FROM aggregate_reports),"
-    " (SELECT COALESCE(SUM(record_count), 0) FROM aggregate_reports),"
-    " (SELECT COALESCE(SUM(message_count), 0) FROM aggregate_reports),"
+    " (SELECT CAST(TOTAL(record_count) AS INTEGER) FROM aggregate_reports),"
+    " (SELECT CAST(TOTAL(message_count) AS INTEGER) FROM aggregate_reports),"
     " (SELECT COUNT(*) FROM tls_reports),"
     " (SELECT COUNT(*) FROM tls_policies),"
-    " (SELECT COALESCE(SUM(success_count), 0) FROM tls_policies),"
-    " (SELECT COALESCE(SUM(failure_count), 0) FROM tls_policies),"
+    " (SELECT CAST(TOTAL(success_count) AS INTEGER) FROM tls_policies),"
+    " (SELECT CAST(TOTAL(failure_count) AS INTEGER) FROM tls_policies),"
     " (SELECT COUNT(*) FROM failure_reports)");
   if (!stmt) {
     return stmt.error();
