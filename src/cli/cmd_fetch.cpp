@@ -202,6 +202,8 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
     if (outcome.error) {
       log::error(label + ": " + outcome.error->detail);
       ++report.mailboxes_failed;
+    } else if (stats && closed) {
+      ++report.mailboxes_done;
     }
     log::verbose(label + ": " + describe(outcome));
   }
@@ -246,7 +248,10 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
   const bool something_failed = report.accounts_failed > 0 || report.mailboxes_failed > 0;
   report.attention = something_failed || s.rejected > 0;
   report.database_failed = fatal;
-  if (fatal || (report.accounts_failed == report.accounts && s.inputs == 0)) {
+  // Nothing could be done: no account logged in, or every mailbox failed (a mistyped
+  // mailbox name, say), and not one message was read.
+  const bool nothing_done = something_failed && report.mailboxes_done == 0 && s.inputs == 0;
+  if (fatal || nothing_done) {
     report.code = ExitCode::error;
   } else if (report.attention) {
     report.code = ExitCode::partial;

@@ -540,6 +540,36 @@ TEST_CASE("a wrong password: a clear error, nothing moved; the other account sti
   CHECK(dc.status("tls", "Archive/DMARC", "messages") == 1);
 }
 
+TEST_CASE("a mailbox that does not exist: named with the step; exit 1 when it was the only one")
+{
+  Dovecot dc;
+  dc.add_user("dmarc", k_password);
+  dc.deliver("dmarc", "INBOX", report_mail("nobox-1"));
+  TempDir dir;
+  Account a;
+  a.url = dc.imaps_url();
+  a.mailboxes = {"Reports"}; // a typo: the reports are in INBOX
+  const std::string config = write_config(dir, {a});
+  const RunResult r = dmarcctl({"-c", config, "fetch"});
+  INFO(all_output(r));
+  // Nothing could be done: not partial (3) but failed (1), as for a wrong password.
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "account dmarc (127.0.0.1:" + std::to_string(dc.imaps_port())
+                          + "): mailbox \"Reports\": select \"Reports\" failed: "));
+  CHECK(contains(r.err, "1 mailbox failed"));
+  CHECK(dc.status("dmarc", "INBOX", "messages") == 1);
+
+  // Beside a mailbox that works, the same mistake is partial.
+  a.mailboxes = {"Reports", "INBOX"};
+  const std::string both = write_config(dir, {a});
+  const RunResult partial = dmarcctl({"-c", both, "fetch"});
+  INFO(all_output(partial));
+  CHECK(partial.exit_code == 3);
+  CHECK(contains(partial.err, "mailbox \"Reports\": select \"Reports\" failed: "));
+  CHECK(dc.status("dmarc", "INBOX", "messages") == 0);
+  CHECK(dc.status("dmarc", "Archive/DMARC", "messages") == 1);
+}
+
 TEST_CASE("an untrusted certificate or a closed port: a clear error naming host and step")
 {
   Dovecot dc;
