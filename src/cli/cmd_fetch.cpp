@@ -89,6 +89,7 @@ void add(pipeline::ImportStats& sum, const pipeline::ImportStats& s)
   sum.duplicates += s.duplicates;
   sum.failure_reports += s.failure_reports;
   sum.rejected += s.rejected;
+  sum.unreadable += s.unreadable;
   sum.bytes += s.bytes;
 }
 

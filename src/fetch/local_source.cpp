@@ -48,7 +48,7 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes)
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) {
-    return make_error(ErrorKind::io, "read error");
+    return make_error(ErrorKind::io, "cannot read: read error");
   }
   return bytes;
 }
@@ -281,7 +281,7 @@ Result<bool> LocalSource::next(SourceItem& item)
     }
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-      item.error = make_error(ErrorKind::io, "no such file or directory");
+      item.error = make_error(ErrorKind::io, "cannot read: no such file or directory");
       return true;
     }
     // An mbox is split into its messages; peek at the first bytes to tell.

@@ -41,7 +41,9 @@ std::string ImportStats::to_line() const
          + std::to_string(dmarc_reports) + " DMARC, " + std::to_string(tls_reports) + " TLS), "
          + plural(records, "record", "records") + ", " + plural(duplicates, "duplicate", "duplicates")
          + ", " + plural(failure_reports, "failure report", "failure reports") + ", "
-         + std::to_string(rejected) + " rejected";
+         + std::to_string(rejected) + " rejected"
+         + (unreadable > 0 ? "; " + plural(unreadable, "path", "paths") + " could not be read"
+                           : std::string());
 }
 
 Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore& store,
@@ -58,6 +60,14 @@ Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore&
     }
     if (!*more) {
       return stats;
+    }
+    if (item.error && item.error->kind == ErrorKind::io) {
+      // A path that cannot be read is no input: nothing to record, nothing to commit.
+      ++stats.unreadable;
+      if (options.on_unreadable) {
+        options.on_unreadable(item.meta.source + ": " + item.error->detail);
+      }
+      continue;
     }
     ++stats.inputs;
     stats.bytes += static_cast<int64_t>(item.bytes.size());

@@ -24,9 +24,11 @@ struct ImportStats
   int64_t duplicates = 0;        // reports already stored
   int64_t failure_reports = 0;   // DMARC failure (RUF) messages
   int64_t rejected = 0;          // inputs without a usable report
+  int64_t unreadable = 0;        // paths that could not be read (missing, no permission)
   int64_t bytes = 0;
 
   // "12 reports imported (10 DMARC, 2 TLS), 345 records, 3 duplicates, 1 failure report, 2 rejected"
+  // and, only when there were any, "; 1 path could not be read".
   std::string to_line() const;
 };
 
@@ -35,6 +37,9 @@ struct ImportOptions
   Limits limits;
   // Called for every rejected input with its one-line diagnostic.
   std::function<void(const std::string&)> on_rejected;
+  // Called for a path that could not be read at all ("PATH: cannot read: why"): it is no
+  // input with a reason, so it is counted apart and not recorded in the database.
+  std::function<void(const std::string&)> on_unreadable;
   // Called for an input that held reports but also a bad attachment ("SOURCE: REASON: detail").
   std::function<void(const std::string&)> on_warning;
   // Called after each input (for progress display).

@@ -295,6 +295,28 @@ TEST_CASE("bad inputs are reported as SOURCE: REASON: detail, recorded, and the 
   }
 }
 
+TEST_CASE("a path that cannot be read is an error, not a report with a reason; the run goes on")
+{
+  TempDir dir;
+  write_file(dir / "good.xml", generated_report("readable-1", 2));
+  const std::string db = dir / "u.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", dir / "missing.xml", dir / "good.xml"});
+  CHECK(r.exit_code == 3);
+  const auto err = lines(r.err);
+  REQUIRE(err.size() == 2);
+  CHECK(err[0] == "dmarcctl: " + dir / "missing.xml" + ": cannot read: no such file or directory");
+  CHECK(err[1] == "1 report imported (1 DMARC, 0 TLS), 2 records, 0 duplicates, "
+                  "0 failure reports, 0 rejected; 1 path could not be read");
+  // Only the five reasons are ever recorded; a missing path is not an input.
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages") == 1);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE status = 'rejected'") == 0);
+
+  const RunResult quiet = dmarcctl({"-q", "--db", db, "import", dir / "missing.xml"});
+  CHECK(quiet.exit_code == 3);
+  CHECK(lines(quiet.err) == std::vector<std::string>{"dmarcctl: " + dir / "missing.xml"
+                                                     + ": cannot read: no such file or directory"});
+}
+
 TEST_CASE("exit codes: 2 for usage, 1 when the database cannot be written")
 {
   TempDir dir;
