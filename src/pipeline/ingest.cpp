@@ -63,9 +63,17 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
                                 + "an XML, JSON, gzip or zip report"));
     return;
   }
+  // In a mail, a failure names the attachment it comes from ("attachment 'r.zip': ..."):
+  // a mail may carry several, and the source line names only the mail.
+  const auto named = [&what](Error error) {
+    if (!what.empty()) {
+      error.detail = what + ": " + error.detail;
+    }
+    return error;
+  };
   auto documents = decompress::expand(bytes, name, limits);
   if (!documents) {
-    collector.fail(documents.error());
+    collector.fail(named(documents.error()));
     return;
   }
   for (const decompress::Document& doc : *documents) {
@@ -98,7 +106,7 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
     case decompress::Format::xml: {
       auto report = formats::parse_aggregate(doc.bytes, limits);
       if (!report) {
-        collector.fail(report.error());
+        collector.fail(named(report.error()));
         break;
       }
       domain::compute_alignment(*report);
@@ -109,7 +117,7 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
     case decompress::Format::json: {
       auto report = formats::parse_tlsrpt(doc.bytes, limits);
       if (!report) {
-        collector.fail(report.error());
+        collector.fail(named(report.error()));
         break;
       }
       collector.out.tls.push_back(std::move(*report));

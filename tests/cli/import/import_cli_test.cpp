@@ -295,6 +295,25 @@ TEST_CASE("bad inputs are reported as SOURCE: REASON: detail, recorded, and the 
   }
 }
 
+TEST_CASE("a bad attachment in a mail is named in the rejection, in the database too")
+{
+  TempDir dir;
+  const std::string mail = dir / "broken-attachment.eml";
+  write_file(mail, report_mail("<feedback><report_metadata><org_name>x</org_name></feedback>",
+                               "broken-attachment@example.net"));
+  const std::string db = dir / "a.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", mail});
+  CHECK(r.exit_code == 3);
+  const auto err = lines(r.err);
+  REQUIRE(err.size() == 2);
+  const std::string prefix = mail + ": invalid-report: attachment 'report.xml': ";
+  CHECK(err[0].rfind(prefix, 0) == 0);
+  const auto rows = query(db, "SELECT reason, detail FROM messages WHERE source = ?1", {mail});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == "invalid-report");
+  CHECK(rows[0][1] == err[0].substr(mail.size() + std::string(": invalid-report: ").size()));
+}
+
 TEST_CASE("a path that cannot be read is an error, not a report with a reason; the run goes on")
 {
   TempDir dir;
