@@ -53,8 +53,9 @@ int main(int argc, char** argv)
   // The global options also after the command (`dmarcctl advise --db FILE -c FILE`), as
   // people type them; a subcommand hands what it does not know up to here.
   app.fallthrough();
-  app.footer("Exit status: 0 ok, 1 error, 2 usage, 3 some inputs failed "
-             "(advise --exit-code: 4 regression).\nRun `dmarcctl COMMAND --help` for a command's options.");
+  app.footer("Exit status: 0 ok, 1 error, 2 usage, 3 some inputs failed, 4 the advisor sees a "
+             "regression (run, advise --exit-code).\nRun `dmarcctl COMMAND --help` for a command's "
+             "options; the options above go before or after COMMAND.");
 
   cli::register_import(app, ctx, exit_code);
   cli::register_export(app, ctx, exit_code);
