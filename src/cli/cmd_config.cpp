@@ -58,7 +58,13 @@ ExitCode check(Context& ctx)
       continue;
     }
     if (auto password = config::read_password(account); !password) {
-      log::diagnostic(path + ": " + password.error().detail);
+      // Named at the line that sets password_file / password_env, like every other mistake.
+      std::string where = path;
+      if (account.password_line > 0) {
+        where += ":" + std::to_string(account.password_line) + ":"
+                 + std::to_string(account.password_column);
+      }
+      log::diagnostic(where + ": " + password.error().detail);
       ++secret_problems;
     }
   }

@@ -201,6 +201,12 @@ void read_imap(const toml::table& t, int index, Config& config, std::vector<Issu
   r.string("username", a.username);
   r.string("password_file", a.password_file);
   r.string("password_env", a.password_env);
+  for (const char* key : {"password_file", "password_env"}) {
+    if (const toml::node* node = t.get(key)) {
+      a.password_line = static_cast<int>(node->source().begin.line);
+      a.password_column = static_cast<int>(node->source().begin.column);
+    }
+  }
   r.string("ca_file", a.ca_file);
   std::string tls = "required";
   r.choice("tls", tls, {"required", "none"});

@@ -27,6 +27,8 @@ struct ImapAccount
   std::string username;
   std::string password_file;         // one of password_file / password_env
   std::string password_env;
+  int password_line = 0;             // where password_file / password_env is set (config check)
+  int password_column = 0;
   std::string ca_file;               // optional extra trust anchor
   TlsMode tls = TlsMode::required;
   std::vector<std::string> mailboxes{"INBOX"};

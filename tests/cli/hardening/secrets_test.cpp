@@ -292,6 +292,8 @@ TEST_CASE("a password_file readable by group or other is refused, without showin
     INFO("mode " << std::oct << mode << "\n" << r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.err.find(s.password_file + " is readable by group or others") != std::string::npos);
+    // Named with the line of the password_file key, as config check names every mistake.
+    CHECK(r.err.rfind(s.config + ":5:17: account dmarc: password_file " + s.password_file, 0) == 0);
     check_no_secret(r, "group/other readable password_file");
   }
   SECTION("and so are a missing file, a directory, an empty file and an unset variable")
