@@ -258,6 +258,21 @@ void read_imap(const toml::table& t, int index, Config& config, std::vector<Issu
   if (a.after == AfterAction::move && a.archive.empty()) {
     problem("after = \"move\" needs an archive mailbox");
   }
+  // Mail moved into a mailbox that is read gets a new UID there and is read again by every
+  // run, forever (INBOX is case-insensitive in IMAP, other names are not).
+  const auto same_mailbox = [](const std::string& x, const std::string& y) {
+    return x == y || (text::to_lower(x) == "inbox" && text::to_lower(y) == "inbox");
+  };
+  for (const std::string& mailbox : a.mailboxes) {
+    if (a.after == AfterAction::move && same_mailbox(mailbox, a.archive)) {
+      problem("archive \"" + a.archive + "\" is also one of the mailboxes read: moved mail "
+              "would be read again by every run");
+    }
+    if (!a.invalid.empty() && same_mailbox(mailbox, a.invalid)) {
+      problem("invalid \"" + a.invalid + "\" is also one of the mailboxes read: rejected mail "
+              "would be read again by every run");
+    }
+  }
   config.imap.push_back(std::move(a));
 }
 

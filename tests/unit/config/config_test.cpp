@@ -210,3 +210,21 @@ TEST_CASE("issues come in the order of the file")
   CHECK(issues[1].line == 7);
   CHECK(issues[2].line == 10);
 }
+
+TEST_CASE("an archive or invalid mailbox that is also read is a mistake (mail would loop)")
+{
+  const std::string account = "[[imap]]\nurl = \"imaps://h\"\nusername = \"u\"\n"
+                              "password_file = \"/p\"\n";
+  const auto archive = issues_of(account + "mailboxes = [\"inbox\", \"Reports\"]\narchive = \"INBOX\"\n");
+  REQUIRE(archive.size() == 1);
+  CHECK(archive[0].line == 1);
+  CHECK(archive[0].message == "[[imap]] #1: archive \"INBOX\" is also one of the mailboxes read: "
+                              "moved mail would be read again by every run");
+  const auto invalid = issues_of(account + "mailboxes = [\"INBOX\", \"Reports\"]\ninvalid = \"Reports\"\n");
+  REQUIRE(invalid.size() == 1);
+  CHECK(invalid[0].message == "[[imap]] #1: invalid \"Reports\" is also one of the mailboxes read: "
+                              "rejected mail would be read again by every run");
+  // Not with after = "leave" (nothing is moved), and names differ by case outside INBOX.
+  parse_ok(account + "mailboxes = [\"INBOX\"]\nafter = \"leave\"\narchive = \"INBOX\"\n");
+  parse_ok(account + "mailboxes = [\"reports\"]\narchive = \"Reports\"\n");
+}
