@@ -97,6 +97,39 @@ std::string sanitize_utf8(std::string_view s)
   return out;
 }
 
+std::string printable(std::string_view s, bool keep_newlines)
+{
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n' && keep_newlines) {
+      out.push_back('\n');
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out.push_back(k_hex[c >> 4]);
+      out.push_back(k_hex[c & 0xf]);
+    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80
+               && static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      out += "\\u00";
+      out.push_back(k_hex[c1 >> 4]);
+      out.push_back(k_hex[c1 & 0xf]);
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 std::string_view trim(std::string_view s)
 {
   const auto is_space = [](char c) {

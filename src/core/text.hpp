@@ -14,6 +14,12 @@ bool is_valid_utf8(std::string_view s);
 // `s` with every ill-formed UTF-8 sequence replaced by U+FFFD (Unicode "maximal subpart").
 std::string sanitize_utf8(std::string_view s);
 
+// `s` safe to print on a terminal in one line: C0 control characters, DEL and the C1
+// controls U+0080..U+009F are written as escapes ("\n", "\t", "\x1b", "\u009b"), so a
+// hostile report or file name cannot start a new line or send terminal escape sequences.
+// With keep_newlines, '\n' stays (for text the renderers laid out themselves).
+std::string printable(std::string_view s, bool keep_newlines = false);
+
 // `s` without leading and trailing ASCII white space.
 std::string_view trim(std::string_view s);
 

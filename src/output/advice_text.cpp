@@ -140,7 +140,8 @@ std::string advice_text(const advise::Advice& advice)
     check_block("MTA-STS", d.mta_sts, simple_step(d.mta_sts, "mode "), "_mta-sts." + d.domain,
                 "sessions", out);
   }
-  return out;
+  // Whatever a field held, no terminal escape reaches the screen.
+  return text::printable(out, true);
 }
 
 } // namespace dmarc::output

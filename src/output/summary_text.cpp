@@ -24,8 +24,9 @@ std::string row(const std::string& label, const std::string& value)
 // A row of a table: `label` in 35 columns, then `columns` (up to 78 in all). A longer label
 // (an IPv6 address, a reverse DNS name, a long reporter name) gets a line of its own, so an
 // address is never cut short; the numbers follow on the next line.
-std::string table_row(const std::string& label, const std::string& columns)
+std::string table_row(const std::string& raw_label, const std::string& columns)
 {
+  const std::string label = text::printable(raw_label); // a name from a report: one line
   if (width(label) <= 35) {
     return "    " + pad_right(label, 35) + columns + "\n";
   }
@@ -168,7 +169,8 @@ std::string summary_text(const Summary& summary)
     }
     tls_block(d, out);
   }
-  return out;
+  // Whatever a field held, no terminal escape reaches the screen.
+  return text::printable(out, true);
 }
 
 } // namespace dmarc::output

@@ -1,5 +1,7 @@
 #include "output/text_layout.hpp"
 
+#include "core/text.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -20,10 +22,12 @@ std::size_t width(std::string_view s)
   return n;
 }
 
-std::string fit(std::string_view s, std::size_t columns)
+std::string fit(std::string_view in, std::size_t columns)
 {
+  const std::string safe = text::printable(in); // names from reports, shown on a terminal
+  const std::string_view s = safe;
   if (width(s) <= columns) {
-    return std::string(s);
+    return safe;
   }
   const std::size_t keep = columns > 3 ? columns - 3 : 0;
   std::size_t seen = 0;
@@ -89,9 +93,11 @@ std::string wrap(std::string_view text, std::string_view indent, std::size_t col
   return wrap(text, indent, indent, columns);
 }
 
-std::string wrap(std::string_view text, std::string_view indent, std::string_view hanging,
+std::string wrap(std::string_view raw, std::string_view indent, std::string_view hanging,
                  std::size_t columns)
 {
+  const std::string safe = text::printable(raw); // sources, reasons and names from reports
+  const std::string_view text = safe;
   std::string out;
   std::string line;
   std::string_view current = indent;

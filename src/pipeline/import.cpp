@@ -1,5 +1,6 @@
 #include "pipeline/import.hpp"
 
+#include "core/text.hpp"
 #include "pipeline/ingest.hpp"
 
 #if defined(__GLIBC__)
@@ -65,7 +66,7 @@ Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore&
       // A path that cannot be read is no input: nothing to record, nothing to commit.
       ++stats.unreadable;
       if (options.on_unreadable) {
-        options.on_unreadable(item.meta.source + ": " + item.error->detail);
+        options.on_unreadable(text::printable(item.meta.source + ": " + item.error->detail));
       }
       continue;
     }
@@ -100,14 +101,17 @@ Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore&
       ++stats.rejected;
       if (options.on_rejected) {
         const Error& e = *parsed.rejection;
-        options.on_rejected(parsed.meta.source + ": " + std::string(to_string(e.kind)) + ": "
-                            + e.detail);
+        // One line whatever the report, file or attachment names hold (the database keeps
+        // the detail as it is).
+        options.on_rejected(text::printable(parsed.meta.source + ": "
+                                            + std::string(to_string(e.kind)) + ": " + e.detail));
       }
     }
     if (!parsed.warnings.empty() && options.on_warning) {
       const Error& e = parsed.warnings.front();
-      options.on_warning(parsed.meta.source + ": " + std::string(to_string(e.kind)) + ": "
-                         + e.detail + " (other reports of the message were imported)");
+      options.on_warning(text::printable(parsed.meta.source + ": " + std::string(to_string(e.kind))
+                                         + ": " + e.detail
+                                         + " (other reports of the message were imported)"));
     }
     if (auto r = source.committed(item, outcome->status); !r) {
       return r.error();

@@ -235,3 +235,39 @@ TEST_CASE("file names full of shell and SQL syntax are just names")
   CHECK(bad.exit_code == 3);
   CHECK(bad.err.rfind(dir / "bad $(id).xml: invalid-report: ", 0) == 0);
 }
+
+TEST_CASE("names with newlines and terminal escapes are stored as sent but printed escaped")
+{
+  TempDir dir;
+  const std::string db = dir / "t.sqlite";
+  const std::string org = "Evil\x1b[2J\nfake line";
+  write_file(dir / "org.xml", report_xml(org, "esc-1", 1));
+  // A corrupt zip whose attachment name (RFC 2047) holds a newline and an escape sequence.
+  write_file(dir / "att.eml",
+             report_mail("esc-2@example.net", "application/zip",
+                         "=?UTF-8?Q?evil=0Afake.eml=3A_imported=1B=5B31m.zip?=",
+                         base64("PK\x03\x04 not really a zip")));
+  const RunResult r = dmarcctl({"--db", db, "import", dir / "org.xml", dir / "att.eml"});
+  INFO(r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  const auto err = lines(r.err);
+  REQUIRE(err.size() == 2); // the rejection is one line, then the summary
+  CHECK(err[0] == dir / "att.eml" + ": corrupt-archive: attachment 'evil\\nfake.eml: "
+                                    "imported\\x1b[31m.zip': truncated or corrupt zip archive: "
+                                    "no central directory found");
+  CHECK(query(db, "SELECT org_name FROM aggregate_reports") == std::vector<Row>{Row{org}});
+  CHECK(scalar(db, "SELECT COUNT(*) FROM messages WHERE detail LIKE '%' || char(27) || '%'") == 1);
+
+  const RunResult summary = dmarcctl({"--db", db, "summary", "--as-of", "2023-11-30", "--since", "2023-11-01"});
+  INFO(summary.out);
+  REQUIRE(summary.exit_code == 0);
+  CHECK(summary.out.find('\x1b') == std::string::npos);
+  CHECK(summary.out.find("    Evil\\x1b[2J\\nfake line ") != std::string::npos);
+  const RunResult advise = dmarcctl({"--db", db, "advise", "--as-of", "2023-11-30"});
+  CHECK(advise.exit_code == 0);
+  CHECK(advise.out.find('\x1b') == std::string::npos);
+  // Exports stay byte-exact (JSON escapes the controls itself).
+  const RunResult jsonl = dmarcctl({"--db", db, "export", "--format", "jsonl"});
+  CHECK(jsonl.out.find(R"("org_name":"Evil\u001b[2J\nfake line")") != std::string::npos);
+}

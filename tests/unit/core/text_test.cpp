@@ -59,3 +59,14 @@ TEST_CASE("trim, to_lower, iequals, icontains")
   CHECK_FALSE(iequals("pass", "passed"));
   CHECK(icontains("DMARC Forensic Report for x", "forensic report"));
 }
+
+TEST_CASE("printable escapes control characters so text stays one line on a terminal")
+{
+  CHECK(printable("plain Exämple.com") == "plain Exämple.com");
+  CHECK(printable("a\nb\rc\td") == "a\\nb\\rc\\td");
+  CHECK(printable("\x1b[31mred\x7f") == "\\x1b[31mred\\x7f");
+  CHECK(printable(std::string("nul\0end", 7)) == "nul\\x00end");
+  CHECK(printable("csi\xc2\x9b" "2J \xc2\xa0nbsp") == "csi\\u009b2J \xc2\xa0nbsp");
+  CHECK(printable("two\nlines\x1b", true) == "two\nlines\\x1b");
+  CHECK(printable(printable("x\ny")) == printable("x\ny"));
+}
