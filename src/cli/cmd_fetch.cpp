@@ -177,6 +177,8 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   import_options.limits = ctx.limits();
   import_options.on_rejected = [&](const std::string& line) { log::diagnostic(with_uid(line)); };
   import_options.on_warning = [&](const std::string& line) { log::warn(with_uid(line)); };
+  // Per message only at -vv: a mailbox may hold thousands (-v says what each mailbox did).
+  import_options.on_stored = [&](const std::string& line) { log::debug(with_uid(line)); };
   import_options.on_progress = [&](const pipeline::ImportStats& stats) {
     seen = stats;
     if (!log::progress_due()) {

@@ -32,6 +32,7 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   options.on_rejected = [](const std::string& line) { log::diagnostic(line); };
   options.on_warning = [](const std::string& line) { log::warn(line); };
   options.on_unreadable = [](const std::string& line) { log::error(line); };
+  options.on_stored = [](const std::string& line) { log::verbose(line); };
   options.on_progress = [](const pipeline::ImportStats& stats) {
     if (!log::progress_due()) {
       return;

@@ -34,6 +34,40 @@ std::string plural(int64_t n, const char* one, const char* many)
 {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
+
+// "1 DMARC report", "2 DMARC reports and 1 TLS report".
+std::string reports(int dmarc, int tls)
+{
+  std::string out;
+  if (dmarc > 0) {
+    out = plural(dmarc, "DMARC report", "DMARC reports");
+  }
+  if (tls > 0) {
+    out += (out.empty() ? "" : " and ") + plural(tls, "TLS report", "TLS reports");
+  }
+  return out;
+}
+
+// What a stored input held, for -v: "imported: 1 DMARC report, 2 records (1 TLS report
+// already stored)", "duplicate: 1 DMARC report already stored", "failure report".
+std::string describe(const store::StoreOutcome& o)
+{
+  if (o.failure_new || o.failure_duplicate) {
+    return o.failure_new ? "failure report" : "duplicate: failure report already stored";
+  }
+  const std::string old = reports(o.dmarc_duplicate, o.tls_duplicate);
+  if (o.dmarc_new + o.tls_new == 0) {
+    return "duplicate: " + old + " already stored";
+  }
+  std::string line = "imported: " + reports(o.dmarc_new, o.tls_new);
+  if (o.dmarc_new > 0) {
+    line += ", " + plural(static_cast<int64_t>(o.records_new), "record", "records");
+  }
+  if (!old.empty()) {
+    line += " (" + old + " already stored)";
+  }
+  return line;
+}
 } // namespace
 
 std::string ImportStats::to_line() const
@@ -106,6 +140,9 @@ Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore&
         options.on_rejected(text::printable(parsed.meta.source + ": "
                                             + std::string(to_string(e.kind)) + ": " + e.detail));
       }
+    }
+    if (outcome->status != MessageStatus::rejected && options.on_stored) {
+      options.on_stored(text::printable(parsed.meta.source + ": " + describe(*outcome)));
     }
     if (!parsed.warnings.empty() && options.on_warning) {
       const Error& e = parsed.warnings.front();

@@ -42,6 +42,10 @@ struct ImportOptions
   std::function<void(const std::string&)> on_unreadable;
   // Called for an input that held reports but also a bad attachment ("SOURCE: REASON: detail").
   std::function<void(const std::string&)> on_warning;
+  // Called for every input that was stored (not rejected) with one line saying what it held:
+  // "SOURCE: imported: 1 DMARC report, 2 records", "SOURCE: duplicate: 1 DMARC report already
+  // stored", "SOURCE: failure report" (for -v).
+  std::function<void(const std::string&)> on_stored;
   // Called after each input (for progress display).
   std::function<void(const ImportStats&)> on_progress;
 };

@@ -314,6 +314,30 @@ TEST_CASE("a bad attachment in a mail is named in the rejection, in the database
   CHECK(rows[0][1] == err[0].substr(mail.size() + std::string(": invalid-report: ").size()));
 }
 
+TEST_CASE("-v names every input and what it held; without -v only the summary line")
+{
+  TempDir dir;
+  write_file(dir / "a.xml", generated_report("verbose-1", 2));
+  write_file(dir / "b.eml", report_mail(generated_report("verbose-2", 1), "verbose-2@example.net"));
+  write_file(dir / "c.txt", "no report here\n");
+  const std::string db = dir / "v.sqlite";
+  const RunResult r = dmarcctl({"-v", "--db", db, "import", dir / "a.xml", dir / "b.eml", dir / "c.txt"});
+  CHECK(r.exit_code == 3);
+  CHECK(lines(r.err) == std::vector<std::string>{
+          dir / "a.xml" + ": imported: 1 DMARC report, 2 records",
+          dir / "b.eml" + ": imported: 1 DMARC report, 1 record",
+          dir / "c.txt" + ": not-a-report: not a mail, an XML, JSON, gzip or zip report",
+          "2 reports imported (2 DMARC, 0 TLS), 3 records, 0 duplicates, 0 failure reports, "
+          "1 rejected"});
+  const RunResult again = dmarcctl({"-v", "--db", db, "import", dir / "a.xml"});
+  CHECK(again.exit_code == 0);
+  CHECK(lines(again.err) == std::vector<std::string>{
+          dir / "a.xml" + ": duplicate: 1 DMARC report already stored",
+          "0 reports imported (0 DMARC, 0 TLS), 0 records, 1 duplicate, 0 failure reports, "
+          "0 rejected"});
+  CHECK(lines(dmarcctl({"--db", db, "import", dir / "a.xml"}).err).size() == 1);
+}
+
 TEST_CASE("a path that cannot be read is an error, not a report with a reason; the run goes on")
 {
   TempDir dir;
