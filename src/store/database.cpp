@@ -77,6 +77,13 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
     if (!version) {
       return version.error();
     }
+    if (*version > latest_schema_version()) {
+      // Written by a newer dmarcctl: migrate cannot help (migrations only go forward).
+      return make_error(ErrorKind::database,
+                        path + " has schema version " + std::to_string(*version)
+                          + ", newer than this dmarcctl knows ("
+                          + std::to_string(latest_schema_version()) + "); upgrade dmarcctl");
+    }
     if (*version != latest_schema_version()) {
       return make_error(ErrorKind::database,
                         path + " has schema version " + std::to_string(*version) + ", expected "

@@ -105,3 +105,28 @@ TEST_CASE("a new import writes packed auth results that read back through the vi
   CHECK(rows[2] == Row{"spf", "bounce.example.com", std::nullopt, "mfrom", "pass", "0"});
   CHECK(rows[3] == Row{"spf", "spoof.example.org", std::nullopt, std::nullopt, "softfail", "0"});
 }
+
+TEST_CASE("a database from a newer dmarcctl: every command says to upgrade, none to migrate")
+{
+  TempDir dir;
+  const std::string db = dir / "newer.sqlite";
+  REQUIRE(dmarcctl({"--db", db, "import", fixture("expected/export-sample.xml")}).exit_code == 0);
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  exec(handle, "PRAGMA user_version = 99;");
+  sqlite3_close(handle);
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"import", fixture("expected/export-sample.xml")},
+        std::vector<std::string>{"summary"}, std::vector<std::string>{"export"},
+        std::vector<std::string>{"db", "check"}, std::vector<std::string>{"db", "migrate"}}) {
+    std::vector<std::string> args{"--db", db};
+    args.insert(args.end(), command.begin(), command.end());
+    const RunResult r = dmarcctl(args);
+    INFO(command.front() << "\n" << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(db + " has schema version 99, newer than this dmarcctl knows (")
+          != std::string::npos);
+    CHECK(r.err.find("upgrade dmarcctl") != std::string::npos);
+    CHECK(r.err.find("db migrate") == std::string::npos);
+  }
+}
