@@ -90,6 +90,7 @@ void add(pipeline::ImportStats& sum, const pipeline::ImportStats& s)
   sum.failure_reports += s.failure_reports;
   sum.rejected += s.rejected;
   sum.unreadable += s.unreadable;
+  sum.partial += s.partial;
   sum.bytes += s.bytes;
 }
 
@@ -176,7 +177,7 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   pipeline::ImportOptions import_options;
   import_options.limits = ctx.limits();
   import_options.on_rejected = [&](const std::string& line) { log::diagnostic(with_uid(line)); };
-  import_options.on_warning = [&](const std::string& line) { log::warn(with_uid(line)); };
+  import_options.on_warning = [&](const std::string& line) { log::error("warning: " + with_uid(line)); };
   // Per message only at -vv: a mailbox may hold thousands (-v says what each mailbox did).
   import_options.on_stored = [&](const std::string& line) { log::debug(with_uid(line)); };
   import_options.on_progress = [&](const pipeline::ImportStats& stats) {
@@ -249,7 +250,7 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
     report.summary += "; " + plural(report.mailboxes_failed, "mailbox", "mailboxes") + " failed";
   }
   const bool something_failed = report.accounts_failed > 0 || report.mailboxes_failed > 0;
-  report.attention = something_failed || s.rejected > 0;
+  report.attention = something_failed || s.rejected > 0 || s.partial > 0;
   report.database_failed = fatal;
   // Nothing could be done: no account logged in, or every mailbox failed (a mistyped
   // mailbox name, say), and not one message was read.

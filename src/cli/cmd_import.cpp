@@ -30,7 +30,8 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   pipeline::ImportOptions options;
   options.limits = ctx.limits();
   options.on_rejected = [](const std::string& line) { log::diagnostic(line); };
-  options.on_warning = [](const std::string& line) { log::warn(line); };
+  // A report lost beside stored ones is an error, shown with -q too (cron must hear of it).
+  options.on_warning = [](const std::string& line) { log::error("warning: " + line); };
   options.on_unreadable = [](const std::string& line) { log::error(line); };
   options.on_stored = [](const std::string& line) { log::verbose(line); };
   options.on_progress = [](const pipeline::ImportStats& stats) {
@@ -48,7 +49,8 @@ ExitCode run(Context& ctx, const ImportArgs& args)
     return fail(stats.error());
   }
   log::info(stats->to_line());
-  return stats->rejected > 0 || stats->unreadable > 0 ? ExitCode::partial : ExitCode::ok;
+  return stats->rejected > 0 || stats->partial > 0 || stats->unreadable > 0 ? ExitCode::partial
+                                                                           : ExitCode::ok;
 }
 
 } // namespace
@@ -64,8 +66,8 @@ void register_import(CLI::App& app, Context& ctx, int& exit_code)
     ->required();
   cmd->footer("The format of each input is taken from its content, not its name.\n"
               "Every rejected input is reported as `SOURCE: REASON: detail`; the run goes on.\n"
-              "Exit status: 0 all inputs fine, 3 some were rejected or could not be read, 1 fatal\n"
-              "error (database unwritable), 2 usage error.\n"
+              "Exit status: 0 all inputs fine, 3 some were rejected or could not be read (or a\n"
+              "report inside one was), 1 fatal error (database unwritable), 2 usage error.\n"
               "Example: dmarcctl --db reports.sqlite import /var/vmail/example.com/dmarc/Maildir");
   cmd->callback([&ctx, &exit_code, args] { exit_code = to_int(run(ctx, *args)); });
 }

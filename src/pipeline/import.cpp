@@ -77,6 +77,8 @@ std::string ImportStats::to_line() const
          + plural(records, "record", "records") + ", " + plural(duplicates, "duplicate", "duplicates")
          + ", " + plural(failure_reports, "failure report", "failure reports") + ", "
          + std::to_string(rejected) + " rejected"
+         + (partial > 0 ? "; " + plural(partial, "input", "inputs") + " partly rejected"
+                        : std::string())
          + (unreadable > 0 ? "; " + plural(unreadable, "path", "paths") + " could not be read"
                            : std::string());
 }
@@ -143,6 +145,9 @@ Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore&
     }
     if (outcome->status != MessageStatus::rejected && options.on_stored) {
       options.on_stored(text::printable(parsed.meta.source + ": " + describe(*outcome)));
+    }
+    if (!parsed.warnings.empty()) {
+      ++stats.partial;
     }
     if (!parsed.warnings.empty() && options.on_warning) {
       const Error& e = parsed.warnings.front();

@@ -25,10 +25,11 @@ struct ImportStats
   int64_t failure_reports = 0;   // DMARC failure (RUF) messages
   int64_t rejected = 0;          // inputs without a usable report
   int64_t unreadable = 0;        // paths that could not be read (missing, no permission)
+  int64_t partial = 0;           // stored inputs of which a report was rejected (a bad zip entry)
   int64_t bytes = 0;
 
   // "12 reports imported (10 DMARC, 2 TLS), 345 records, 3 duplicates, 1 failure report, 2 rejected"
-  // and, only when there were any, "; 1 path could not be read".
+  // and, only when there were any, "; 1 input partly rejected" and "; 1 path could not be read".
   std::string to_line() const;
 };
 
@@ -40,7 +41,9 @@ struct ImportOptions
   // Called for a path that could not be read at all ("PATH: cannot read: why"): it is no
   // input with a reason, so it is counted apart and not recorded in the database.
   std::function<void(const std::string&)> on_unreadable;
-  // Called for an input that held reports but also a bad attachment ("SOURCE: REASON: detail").
+  // Called for an input that held reports but also a bad attachment or archive entry
+  // ("SOURCE: REASON: detail (other reports of the message were imported)"): a report was
+  // lost, so it counts as partial and the run's exit status says some failed.
   std::function<void(const std::string&)> on_warning;
   // Called for every input that was stored (not rejected) with one line saying what it held:
   // "SOURCE: imported: 1 DMARC report, 2 records", "SOURCE: duplicate: 1 DMARC report already

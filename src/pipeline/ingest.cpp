@@ -93,6 +93,14 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
   if (outer == decompress::Format::gzip || outer == decompress::Format::zip) {
     archive = std::make_shared<const std::string>(bytes);
   }
+  // Of several documents (a zip with more than one entry), a failure names the entry.
+  const bool several = documents->size() > 1;
+  const auto entry = [&](const decompress::Document& doc, Error error) {
+    if (several) {
+      error.detail = "entry '" + doc.name + "': " + error.detail;
+    }
+    return named(std::move(error));
+  };
   for (decompress::Document& doc : *documents) {
     RawDocument raw;
     if (archive) {
@@ -106,7 +114,7 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
     case decompress::Format::xml: {
       auto report = formats::parse_aggregate(doc.bytes, limits);
       if (!report) {
-        collector.fail(named(report.error()));
+        collector.fail(entry(doc, report.error()));
         break;
       }
       domain::compute_alignment(*report);
@@ -117,7 +125,7 @@ void ingest_payload(std::string_view bytes, std::string_view name, const std::st
     case decompress::Format::json: {
       auto report = formats::parse_tlsrpt(doc.bytes, limits);
       if (!report) {
-        collector.fail(named(report.error()));
+        collector.fail(entry(doc, report.error()));
         break;
       }
       collector.out.tls.push_back(std::move(*report));

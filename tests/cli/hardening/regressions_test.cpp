@@ -93,3 +93,29 @@ TEST_CASE("every tests/fuzz/regressions/config_fuzz file is answered by config c
     CHECK((r.exit_code == 0 || r.exit_code == 2));
   }
 }
+
+TEST_CASE("a bad report beside good ones in a zip: stored ones kept, the loss said even with -q, exit 3")
+{
+  TempDir dir;
+  const std::string archive = dir / "half.zip";
+  write_file(archive,
+             hardening::zip({{"a.xml", hardening::report_xml("half.example.net", "half-good", 2)},
+                             {"b.xml", "<feedback><report_metadata><org_name>x</org_name>"}}));
+  const std::string db = dir / "h.sqlite";
+  const RunResult quiet = dmarcctl({"-q", "--db", db, "import", archive});
+  INFO(quiet.err);
+  CHECK(quiet.exit_code == 3);
+  CHECK(lines(quiet.err) == std::vector<std::string>{
+          "dmarcctl: warning: " + archive + ": invalid-report: entry 'b.xml': document truncated: "
+          "no </feedback> (other reports of the message were imported)"});
+  CHECK(query(db, "SELECT report_id FROM aggregate_reports") == std::vector<Row>{Row{"half-good"}});
+  CHECK(query(db, "SELECT status, reason FROM messages")
+        == std::vector<Row>{Row{"imported", "invalid-report"}});
+
+  const RunResult again = dmarcctl({"--db", db, "import", archive});
+  CHECK(again.exit_code == 3);
+  const auto err = lines(again.err);
+  REQUIRE(err.size() == 2);
+  CHECK(err[1] == "0 reports imported (0 DMARC, 0 TLS), 0 records, 1 duplicate, 0 failure reports, "
+                  "0 rejected; 1 input partly rejected");
+}
