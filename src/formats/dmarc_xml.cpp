@@ -164,6 +164,7 @@ constexpr Name k_record_names[] = {
   {"row", Tag::row},
   {"identifiers", Tag::identifiers},
   {"auth_results", Tag::auth_results},
+  {"identities", Tag::identifiers}, // the pre-RFC 7489 draft schema's name for it
 };
 constexpr Name k_row_names[] = {
   {"source_ip", Tag::source_ip},

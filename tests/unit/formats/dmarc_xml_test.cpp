@@ -150,6 +150,17 @@ TEST_CASE("old dmarc.org namespace with a prefix on every element")
   CHECK(r->records[0].spf_results[0].scope == "mfrom");
 }
 
+TEST_CASE("draft schema: <identities> is read as <identifiers>")
+{
+  const auto r = parse_fixture("draft-identities.xml");
+  REQUIRE(r);
+  REQUIRE(r->records.size() == 1);
+  CHECK(r->records[0].header_from == "Example.COM");
+  REQUIRE(r->records[0].envelope_from);
+  CHECK(*r->records[0].envelope_from == "bounce.example.com");
+  CHECK_FALSE(r->version);
+}
+
 TEST_CASE("xsi/xsd declarations are not a default namespace")
 {
   const auto r = parse_fixture("xsi-xsd.xml");
