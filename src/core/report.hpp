@@ -129,11 +129,17 @@ struct TlsReport
   int64_t end = 0;
   std::vector<TlsPolicy> policies;
 
-  // The policy domain that keys the report: the first policy's domain.
+  // The policy domain that keys the report: the first policy's domain that is not empty
+  // (a no-policy-found policy may have none); "" when no policy names one.
   const std::string& domain() const
   {
     static const std::string none;
-    return policies.empty() ? none : policies.front().policy_domain;
+    for (const TlsPolicy& policy : policies) {
+      if (!policy.policy_domain.empty()) {
+        return policy.policy_domain;
+      }
+    }
+    return none;
   }
 };
 

@@ -105,6 +105,8 @@ private:
   // The member `key` of `object`; nullptr when absent or null.
   static const json* find(const json& object, const char* key);
 
+  // The policy's policy-domain: required and not empty, except for no-policy-found.
+  bool policy_domain(const json& desc, const std::string& where, TlsPolicy& policy);
   // Missing is an error; a non-string is an error.
   bool required_string(const json& object, const char* key, std::string_view where,
                        std::string& out);
@@ -299,7 +301,7 @@ bool TlsReader::read_policy(const json& item, const std::string& where, TlsPolic
   if (!required_object(item, "policy", where, desc)
       || !required_string(*desc, "policy-type", policy_where, policy.policy_type)
       || !string_list(*desc, "policy-string", policy_where, Spaces::keep, policy.policy_string)
-      || !required_string(*desc, "policy-domain", policy_where, policy.policy_domain)
+      || !policy_domain(*desc, policy_where, policy)
       || !string_list(*desc, "mx-host", policy_where, Spaces::trim, policy.mx_hosts)
       || !required_object(item, "summary", where, summary)
       || !count(*summary, "total-successful-session-count", summary_where,
@@ -309,9 +311,6 @@ bool TlsReader::read_policy(const json& item, const std::string& where, TlsPolic
     return false;
   }
   policy.policy_type = text::to_lower(policy.policy_type);
-  if (policy.policy_domain.empty()) {
-    return fail("empty " + name("policy-domain", policy_where));
-  }
   const json* failures = find(item, "failure-details");
   if (!failures) {
     return true;
@@ -325,6 +324,26 @@ bool TlsReader::read_policy(const json& item, const std::string& where, TlsPolic
     if (!read_failure((*failures)[i], failure_where, policy.failures.emplace_back())) {
       return false;
     }
+  }
+  return true;
+}
+
+// RFC 8460 §4.4 requires policy-domain, but Postfix's tlsrpt-reporter leaves it out of a
+// no-policy-found policy (it has no policy to name a domain for). Such a policy is kept with
+// an empty domain rather than losing the report's session counts; any other policy type
+// still needs one. Call after policy-type is read.
+bool TlsReader::policy_domain(const json& desc, const std::string& where, TlsPolicy& policy)
+{
+  const bool optional = text::iequals(text::trim(policy.policy_type), "no-policy-found");
+  if (optional && !find(desc, "policy-domain")) {
+    policy.policy_domain.clear();
+    return true;
+  }
+  if (!required_string(desc, "policy-domain", where, policy.policy_domain)) {
+    return false;
+  }
+  if (policy.policy_domain.empty() && !optional) {
+    return fail("empty " + name("policy-domain", where));
   }
   return true;
 }

@@ -130,7 +130,8 @@ std::string summary_text(const Summary& summary)
     return out;
   }
   for (const DomainStats& d : summary.domains) {
-    out += "\n" + fit(d.domain, 80) + "\n";
+    // A TLS report whose only policy is a no-policy-found without a domain has none.
+    out += "\n" + fit(d.domain.empty() ? "(no policy domain)" : d.domain, 80) + "\n";
     if (d.reports > 0) {
       out += row("DMARC", thousands(d.reports) + (d.reports == 1 ? " report" : " reports")
                             + " from " + thousands(static_cast<int64_t>(d.reporters.size()))

@@ -139,6 +139,29 @@ TEST_CASE("TLS-RPT with an empty policies array and unknown keys")
   CHECK(r->domain().empty());
 }
 
+TEST_CASE("TLS-RPT no-policy-found without policy-domain is kept (Postfix tlsrpt-reporter)")
+{
+  const auto r = parse_fixture("no-policy-found-no-domain.json");
+  REQUIRE(r);
+  REQUIRE(r->policies.size() == 2);
+  CHECK(r->policies[0].policy_type == "no-policy-found");
+  CHECK(r->policies[0].policy_domain.empty());
+  CHECK(r->policies[0].successful_sessions == 7);
+  CHECK(r->policies[1].policy_domain == "example.com");
+  CHECK(r->domain() == "example.com"); // the first policy that names a domain
+  const Limits limits;
+  const auto alone = parse_tlsrpt(report_with_policy(R"("policy":{"policy-type":"No-Policy-Found"},)"
+                                                     + std::string(k_summary)),
+                                  limits);
+  REQUIRE(alone);
+  CHECK(alone->domain().empty());
+  // Every other policy type still needs its domain.
+  CHECK(error_of(parse_tlsrpt(report_with_policy(R"("policy":{"policy-type":"sts"},)"
+                                                 + std::string(k_summary)),
+                              limits))
+        == R"(invalid-report: missing "policy-domain" in policies[0].policy)");
+}
+
 TEST_CASE("TLS-RPT null optional values are absent")
 {
   const auto r = parse_tlsrpt(R"({"organization-name":"o","report-id":"r","contact-info":null,)"
