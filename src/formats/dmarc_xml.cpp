@@ -818,16 +818,22 @@ bool AggregateWalker::read_reason(pugi::xml_node node, std::size_t depth, Aggreg
     return false;
   }
   PolicyOverrideReason reason;
+  bool has_elements = false;
   for (Node c = Node(node).first(); c; c = c.next()) {
     const Tag tag = tag_of(c, k_reason_names);
     if (!visit(c, tag, depth + 1)) {
       return false;
     }
+    has_elements = has_elements || c.type() == pugi::node_element;
     if (tag == Tag::type) {
       reason.type = word_of(c);
     } else if (tag == Tag::comment) {
       reason.comment = opt_text_of(c);
     }
+  }
+  // rspamd (1.7 to 1.9) wrote the type as the element's text: `<reason>sampled_out</reason>`.
+  if (!has_elements) {
+    reason.type = word_of(node);
   }
   // `<reason><type/><comment/></reason>` (seen in the wild) says nothing: skip it.
   if (!reason.type.empty()) {

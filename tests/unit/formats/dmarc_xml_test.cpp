@@ -161,6 +161,19 @@ TEST_CASE("draft schema: <identities> is read as <identifiers>")
   CHECK_FALSE(r->version);
 }
 
+TEST_CASE("<reason> with the type as its text (rspamd) is an override reason")
+{
+  const auto r = parse_fixture("reason-as-text.xml");
+  REQUIRE(r);
+  REQUIRE(r->records.size() == 2);
+  CHECK(r->records[0].disposition == "none");
+  REQUIRE(r->records[0].reasons.size() == 1);
+  CHECK(r->records[0].reasons[0].type == "sampled_out");
+  CHECK_FALSE(r->records[0].reasons[0].comment);
+  REQUIRE(r->records[1].reasons.size() == 1); // the empty <reason/> says nothing
+  CHECK(r->records[1].reasons[0].type == "forwarded");
+}
+
 TEST_CASE("xsi/xsd declarations are not a default namespace")
 {
   const auto r = parse_fixture("xsi-xsd.xml");
