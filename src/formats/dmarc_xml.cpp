@@ -524,8 +524,10 @@ bool AggregateWalker::read_feedback(pugi::xml_node feedback, std::size_t depth,
       ok = read_metadata(c, depth + 1, report);
       break;
     case Tag::policy_published:
+      // RFC 7489 Appendix C allows one; a report that repeats it keeps the first (as
+      // parsedmarc does), so the key domain does not depend on how many follow.
+      ok = m_have_policy ? leaf(c, depth + 1) : read_policy(c, depth + 1, report.policy);
       m_have_policy = true;
-      ok = read_policy(c, depth + 1, report.policy);
       break;
     case Tag::version:
       ok = leaf(c, depth + 1);

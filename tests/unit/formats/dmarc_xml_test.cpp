@@ -174,6 +174,20 @@ TEST_CASE("<reason> with the type as its text (rspamd) is an override reason")
   CHECK(r->records[1].reasons[0].type == "forwarded");
 }
 
+TEST_CASE("a repeated <policy_published>: the first one is the report's policy")
+{
+  const auto r = parse_fixture("two-policy-published.xml");
+  REQUIRE(r);
+  CHECK(r->policy.domain == "example.com");
+  CHECK(r->policy.p == "reject");
+  REQUIRE(r->policy.adkim);
+  CHECK(*r->policy.adkim == "s");
+  REQUIRE(r->policy.sp);
+  CHECK(*r->policy.sp == "quarantine");
+  REQUIRE(r->policy.pct);
+  CHECK(*r->policy.pct == 100);
+}
+
 TEST_CASE("xsi/xsd declarations are not a default namespace")
 {
   const auto r = parse_fixture("xsi-xsd.xml");
