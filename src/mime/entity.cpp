@@ -4,6 +4,7 @@
 #include "mime/transfer.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace dmarc::mime {
@@ -143,6 +144,31 @@ std::vector<RawParam> split_params(std::string_view s)
   return out;
 }
 
+// True when `line` continues a parameter list that `previous` left open with ';' but was
+// not indented: `Content-Type: multipart/report;` then `boundary="..."; report-type=tlsrpt`
+// at the start of the next line (seen in Microsoft's TLS report mails). RFC 5322 §2.2.3
+// requires the blank; without this the header would end at that line and the message lose
+// its boundary or, in a part, its Content-Transfer-Encoding.
+bool is_unindented_parameter(std::string_view previous, std::string_view line)
+{
+  while (!previous.empty() && is_blank(previous.back())) {
+    previous.remove_suffix(1);
+  }
+  if (previous.empty() || previous.back() != ';') {
+    return false;
+  }
+  std::size_t i = 0;
+  while (i < line.size()
+         && (std::isalnum(static_cast<unsigned char>(line[i])) != 0 || line[i] == '-'
+             || line[i] == '_' || line[i] == '.' || line[i] == '*')) {
+    ++i;
+  }
+  while (i > 0 && i < line.size() && is_blank(line[i])) {
+    ++i;
+  }
+  return i > 0 && i < line.size() && line[i] == '=';
+}
+
 } // namespace
 
 bool is_field_line(std::string_view line)
@@ -167,12 +193,15 @@ Entity split_entity(std::string_view raw, MboxLine mbox)
     begin = line_at(raw, 0).second;
   }
   std::size_t pos = begin;
+  std::string_view previous;
   while (pos < raw.size()) {
     const auto [line, next] = line_at(raw, pos);
     if (is_blank_line(line)) {
       return {raw.substr(begin, pos - begin), raw.substr(next)};
     }
-    const bool continuation = pos > begin && is_blank(line.front());
+    const bool continuation =
+      pos > begin && (is_blank(line.front()) || is_unindented_parameter(previous, line));
+    previous = line;
     if (!continuation && !is_field_line(line)) {
       // No empty line before the body: this line is the first line of the body.
       return {raw.substr(begin, pos - begin), raw.substr(pos)};
@@ -186,12 +215,21 @@ std::optional<std::string> header_field(std::string_view header, std::string_vie
 {
   std::optional<std::string> value;
   std::size_t pos = 0;
+  std::string_view previous;
   while (pos < header.size()) {
     const auto [line, next] = line_at(header, pos);
     pos = next;
+    const std::string_view before = previous;
+    previous = line;
     if (!line.empty() && is_blank(line.front())) {
       if (value) {
         value->append(line); // unfolding removes the line break, keeps the blanks
+      }
+      continue;
+    }
+    if (is_unindented_parameter(before, line) && !is_field_line(line)) {
+      if (value) {
+        value->append(" ").append(line);
       }
       continue;
     }

@@ -214,6 +214,20 @@ TEST_CASE("fixtures/shapes: mbox without empty lines, split gzip, windows-1252, 
         == std::vector<Row>{{"Soci\xC3\xA9t\xC3\xA9 G\xC3\xA9n\xC3\xA9rale \xE2\x82\xAC"}});
 }
 
+TEST_CASE("a TLS report mail whose folded parameters lack the leading blank is imported")
+{
+  TempDir dir;
+  const std::string db = dir / "unindented.sqlite";
+  const RunResult r = dmarcctl({"--db", db, "import", fixture("shapes/unindented-parameters.eml")});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(query(db, "SELECT m.status, m.message_id, t.report_id, p.policy_domain, p.success_count,"
+                  " p.failure_count FROM messages m JOIN tls_reports t ON t.message = m.id"
+                  " JOIN tls_policies p ON p.report = t.id")
+        == std::vector<Row>{{"imported", "shape-unindented-1@reporter.example.net",
+                             "shape-unindented-1", "example.com", "15", "1"}});
+}
+
 TEST_CASE("a report attachment of zero bytes is rejected as empty, naming the attachment")
 {
   TempDir dir;

@@ -43,6 +43,25 @@ TEST_CASE("split_entity: a non-header line starts the body; header-only entities
   CHECK(e.header.empty());
 }
 
+TEST_CASE("a parameter after a ';' without the folding blank stays in the header")
+{
+  // Microsoft's TLS report mails: the boundary on its own, unindented line.
+  Entity e = split_entity("Content-Type: multipart/report;\r\nboundary=\"b1\"; report-type=tlsrpt\r\n"
+                          "Subject: s\r\n\r\nbody");
+  CHECK(e.body == "body");
+  CHECK(header_field(e.header, "content-type")
+        == "multipart/report; boundary=\"b1\"; report-type=tlsrpt");
+  CHECK(header_field(e.header, "subject") == "s");
+  const FieldValue type = parse_field_value(*header_field(e.header, "content-type"));
+  CHECK(type.param("boundary") == "b1");
+
+  // Without the ';' (or without '=') such a line is still the first line of the body.
+  e = split_entity("Content-Type: text/plain\nname=x\n\nb");
+  CHECK(e.body == "name=x\n\nb");
+  e = split_entity("Content-Type: text/plain;\nhello world\n\nb");
+  CHECK(e.body == "hello world\n\nb");
+}
+
 TEST_CASE("is_field_line follows RFC 5322 field names")
 {
   CHECK(is_field_line("Content-Type: text/plain"));

@@ -324,6 +324,17 @@ TEST_CASE("a base64 gzip/zip attachment without Content-Transfer-Encoding is dec
   CHECK(xml.attachments[0].bytes == "<feedback/>\n");
 }
 
+TEST_CASE("folded parameters without the leading blank keep boundary, name and encoding")
+{
+  const std::string path = std::string(DMARC_FIXTURES_DIR) + "/shapes/unindented-parameters.eml";
+  const Extracted e = extract_ok(test::read_file(path));
+  REQUIRE(e.attachments.size() == 1);
+  CHECK(e.attachments[0].content_type == "application/tlsrpt+gzip");
+  CHECK(e.attachments[0].filename
+        == "reporter.example.net!example.com!1700006400!1700092799!shape.json.gz");
+  CHECK(e.attachments[0].bytes.substr(0, 3) == "\x1f\x8b\x08"); // base64 decoded
+}
+
 TEST_CASE("a report mail attached as an octet-stream .eml file is walked like message/rfc822")
 {
   const std::string path = std::string(DMARC_FIXTURES_DIR) + "/shapes/forward-as-eml-file.eml";
