@@ -256,8 +256,11 @@ GROUP BY 1, 2, 3, 4;
 
 DROP TABLE rollup_records;
 
+-- A policy without policy-domain (no-policy-found) counts for the report's domain, as
+-- src/store/rollups.cpp does (a database still at version 2 was written by a dmarcctl that
+-- rejected such policies, so this changes no existing backfill).
 INSERT INTO daily_tls
-SELECT lower(p.policy_domain),
+SELECT lower(COALESCE(NULLIF(p.policy_domain, ''), r.domain)),
        (r.begin_ts - ((r.begin_ts % 86400) + 86400) % 86400) / 86400,
        p.policy_type, r.org_name,
        COUNT(DISTINCT r.id), SUM(p.success_count), SUM(p.failure_count)
@@ -266,7 +269,7 @@ JOIN tls_policies p ON p.report = r.id
 GROUP BY 1, 2, 3, 4;
 
 INSERT INTO daily_tls_failures
-SELECT lower(p.policy_domain),
+SELECT lower(COALESCE(NULLIF(p.policy_domain, ''), r.domain)),
        (r.begin_ts - ((r.begin_ts % 86400) + 86400) % 86400) / 86400,
        p.policy_type, f.result_type, SUM(f.failed_session_count)
 FROM tls_reports r

@@ -90,6 +90,9 @@ Result<advise::Advice> compute_advice(store::Database& db, const config::Config&
     return names.error();
   }
   std::set<std::string> all(names->begin(), names->end());
+  // TLS reports that name no policy domain (only a no-policy-found without one) are listed
+  // by summary, but there is no domain to advise on or DNS record to suggest for them.
+  all.erase(std::string());
   if (only && !only->empty()) {
     // Asked for by name: judged even without reports ("wait", saying they are missing).
     all.insert(*only);

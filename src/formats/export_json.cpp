@@ -91,7 +91,7 @@ std::string to_jsonl(const TlsReport& report)
     }
     policies.push_back({
       {"policy_type", p.policy_type},
-      {"policy_domain", p.policy_domain},
+      {"policy_domain", opt_text(p.policy_domain)},   // null when a no-policy-found names none
       {"mx_hosts", p.mx_hosts.empty() ? json(nullptr) : json(p.mx_hosts)},
       {"success", p.successful_sessions},
       {"failure", p.failed_sessions},

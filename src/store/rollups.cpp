@@ -260,7 +260,11 @@ Result<void> add_tls_rollups(Connection& c, const TlsReport& report)
   std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> policies;
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> failures;
   for (const TlsPolicy& p : report.policies) {
-    const std::string domain = text::to_lower(p.policy_domain);
+    // A report is about one policy domain (RFC 8460 §4.4); a no-policy-found policy that
+    // names none (Postfix's tlsrpt-reporter) counts for the domain the report's other
+    // policies name, not for a separate "no domain" one.
+    const std::string domain =
+      text::to_lower(p.policy_domain.empty() ? report.domain() : p.policy_domain);
     auto& sums = policies[{domain, p.policy_type}];
     add(sums.first, clamp_count(p.successful_sessions));
     add(sums.second, clamp_count(p.failed_sessions));

@@ -11,6 +11,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 using namespace dmarc::test;
 using json = nlohmann::json;
@@ -366,4 +367,69 @@ TEST_CASE("a domain with TLS reports only: summary says there are no DMARC repor
     INFO(line);
     CHECK((line.empty() || line.back() != ' '));
   }
+}
+
+TEST_CASE("a no-policy-found without policy-domain counts for its report's domain; alone it "
+          "is listed but not advised")
+{
+  // The fixture's report is about example.com (a tlsa policy names it) and has a
+  // no-policy-found policy without a domain beside it; the second report has only such a
+  // policy, so it names no domain at all.
+  TempDir dir;
+  const std::string alone = dir / "alone.json";
+  write_file(alone, R"({"organization-name":"mx.example.net","report-id":"npf-alone",)"
+                    R"("date-range":{"start-datetime":"2024-05-03T00:00:00Z",)"
+                    R"("end-datetime":"2024-05-03T23:59:59Z"},"policies":[{"policy":)"
+                    R"({"policy-type":"no-policy-found"},"summary":)"
+                    R"({"total-successful-session-count":9,"total-failure-session-count":0}}]})");
+  const std::string db = dir / "n.sqlite";
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", fixture("tlsrpt/no-policy-found-no-domain.json"),
+                    alone})
+            .exit_code == 0);
+
+  const RunResult summary =
+    dmarcctl({"--db", db, "summary", "--as-of", "2024-05-10", "--format", "json"});
+  REQUIRE(summary.exit_code == 0);
+  INFO(summary.out);
+  std::map<std::string, std::string> sessions;   // "domain policy_type" -> "success/failure"
+  const json doc = json::parse(summary.out);
+  for (const json& d : doc.at("domains")) {
+    for (const json& t : d.at("tls")) {
+      sessions[d.at("domain").get<std::string>() + " " + t.at("policy_type").get<std::string>()] =
+        t.at("success").dump() + "/" + t.at("failure").dump();
+    }
+  }
+  CHECK(sessions == std::map<std::string, std::string>{{" no-policy-found", "9/0"},
+                                                       {"example.com no-policy-found", "7/0"},
+                                                       {"example.com tlsa", "4/1"}});
+  const RunResult text = dmarcctl({"--db", db, "summary", "--as-of", "2024-05-10"});
+  CHECK(text.out.find("\n(no policy domain)\n") != std::string::npos);
+
+  // Nothing to advise for no domain: no empty heading, no "_mta-sts." record.
+  const RunResult advise =
+    dmarcctl({"--db", db, "advise", "--as-of", "2024-05-10", "--format", "json"});
+  REQUIRE(advise.exit_code == 0);
+  std::vector<std::string> advised;
+  const json advice = json::parse(advise.out);
+  for (const json& d : advice.at("domains")) {
+    advised.push_back(d.at("domain").get<std::string>());
+  }
+  CHECK(advised == std::vector<std::string>{"example.com"});
+  const RunResult advise_text = dmarcctl({"--db", db, "advise", "--as-of", "2024-05-10"});
+  INFO(advise_text.out);
+  CHECK(advise_text.out.find("for :") == std::string::npos);
+  CHECK(advise_text.out.find("\n\n\n") == std::string::npos);
+
+  // export: the policy's missing policy-domain is null, like the report's domain.
+  const RunResult jsonl = dmarcctl({"--db", db, "export"});
+  REQUIRE(jsonl.exit_code == 0);
+  std::vector<std::string> domains;
+  for (const std::string& line : lines(jsonl.out)) {
+    const json r = json::parse(line);
+    for (const json& p : r.at("policies")) {
+      domains.push_back(r.at("domain").dump() + " " + p.at("policy_domain").dump());
+    }
+  }
+  CHECK(domains == std::vector<std::string>{R"("example.com" null)", R"("example.com" "example.com")",
+                                            "null null"});
 }
