@@ -102,6 +102,11 @@ std::string printable(std::string_view s, bool keep_newlines)
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size());
+  const auto escape = [&out](const char* prefix, unsigned char b) {
+    out += prefix;
+    out.push_back(k_hex[b >> 4]);
+    out.push_back(k_hex[b & 0xf]);
+  };
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == '\n' && keep_newlines) {
@@ -113,18 +118,23 @@ std::string printable(std::string_view s, bool keep_newlines)
     } else if (c == '\t') {
       out += "\\t";
     } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out.push_back(k_hex[c >> 4]);
-      out.push_back(k_hex[c & 0xf]);
-    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80
-               && static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      out += "\\u00";
-      out.push_back(k_hex[c1 >> 4]);
-      out.push_back(k_hex[c1 & 0xf]);
-      ++i;
-    } else {
+      escape("\\x", c);
+    } else if (c < 0x80) {
       out.push_back(static_cast<char>(c));
+    } else {
+      std::size_t bad = 0;
+      const std::size_t n = utf8_sequence(s, i, bad);
+      if (n == 0) {
+        // A byte of no UTF-8 character (a Latin-1 file name, say): a lone 0x9b is the
+        // 8-bit CSI to a terminal that is not in UTF-8 mode.
+        escape("\\x", c);
+      } else if (c == 0xc2 && static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+        escape("\\u00", static_cast<unsigned char>(s[i + 1]));   // a C1 control
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
     }
   }
   return out;

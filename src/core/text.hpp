@@ -15,8 +15,9 @@ bool is_valid_utf8(std::string_view s);
 std::string sanitize_utf8(std::string_view s);
 
 // `s` safe to print on a terminal in one line: C0 control characters, DEL and the C1
-// controls U+0080..U+009F are written as escapes ("\n", "\t", "\x1b", "\u009b"), so a
-// hostile report or file name cannot start a new line or send terminal escape sequences.
+// controls U+0080..U+009F are written as escapes ("\n", "\t", "\x1b", "\u009b"), and so is
+// every byte that is not part of well-formed UTF-8 ("\x9b"), so a hostile report or file
+// name cannot start a new line or send terminal escape sequences.
 // With keep_newlines, '\n' stays (for text the renderers laid out themselves).
 std::string printable(std::string_view s, bool keep_newlines = false);
 

@@ -271,3 +271,17 @@ TEST_CASE("names with newlines and terminal escapes are stored as sent but print
   const RunResult jsonl = dmarcctl({"--db", db, "export", "--format", "jsonl"});
   CHECK(jsonl.out.find(R"("org_name":"Evil\u001b[2J\nfake line")") != std::string::npos);
 }
+
+TEST_CASE("a file name with a byte of no UTF-8 character is printed escaped, stored as it is")
+{
+  // 0x9b alone is the 8-bit CSI: "\x9b" "2J" clears a terminal that is not in UTF-8 mode.
+  TempDir dir;
+  const std::string db = dir / "b.sqlite";
+  const std::string path = dir / "bad\x9b" "2J.xml";
+  write_file(path, "no report\n");
+  const RunResult r = dmarcctl({"-q", "--db", db, "import", path});
+  CHECK(r.exit_code == 3);
+  CHECK(lines(r.err) == std::vector<std::string>{
+          dir / "bad\\x9b2J.xml: not-a-report: not a mail, an XML, JSON, gzip or zip report"});
+  CHECK(query(db, "SELECT source FROM messages") == std::vector<Row>{Row{path}});
+}

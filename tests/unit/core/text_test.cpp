@@ -69,4 +69,8 @@ TEST_CASE("printable escapes control characters so text stays one line on a term
   CHECK(printable("csi\xc2\x9b" "2J \xc2\xa0nbsp") == "csi\\u009b2J \xc2\xa0nbsp");
   CHECK(printable("two\nlines\x1b", true) == "two\nlines\\x1b");
   CHECK(printable(printable("x\ny")) == printable("x\ny"));
+  // Bytes of no UTF-8 character: a lone 0x9b is the 8-bit CSI, Latin-1 'é', a cut sequence.
+  CHECK(printable("bad\x9b" "2J caf\xe9 \xe2\x82") == "bad\\x9b2J caf\\xe9 \\xe2\\x82");
+  CHECK(printable("\xe2\x82\xac \xf0\x9f\x93\xa7") == "\xe2\x82\xac \xf0\x9f\x93\xa7");
+  CHECK(is_valid_utf8(printable("\xff\xc0\x80\xed\xa0\x80")));
 }
