@@ -6,6 +6,7 @@
 #include "cli/context.hpp"
 #include "core/log.hpp"
 #include "core/stats.hpp"
+#include "core/text.hpp"
 #include "output/gelf_sink.hpp"
 #include "pipeline/forward.hpp"
 
@@ -79,7 +80,10 @@ ExitCode run_forward(Context& ctx, const ForwardArgs& args)
     }
     options.since = *since;
   }
-  options.on_rejected = [](const std::string& line) { log::diagnostic("forward: " + line); };
+  // The line names the report (its id and reporter, as sent): one line, no terminal escapes.
+  options.on_rejected = [](const std::string& line) {
+    log::diagnostic("forward: " + text::printable(line));
+  };
 
   auto sink = output::open_gelf_sink(settings);
   if (!sink) {

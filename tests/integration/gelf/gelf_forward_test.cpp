@@ -393,6 +393,24 @@ TEST_CASE("UDP: a row too large for 128 chunks is named and passed over, the res
   CHECK(again.err.find("forwarded 0 messages") == 0);
 }
 
+TEST_CASE("UDP: a row too large names its report escaped: one line, no terminal escapes")
+{
+  // The report id comes from the report's sender; the line goes to a terminal or cron mail.
+  Setup s;
+  s.import({s.write("evil.xml", report_xml("evil\x1b[2J\nforwarded 0 messages", 1, 1700000000, 1,
+                                           random_hex(1'100'000, 5)))});
+  GelfUdpReceiver receiver;
+  const std::string config = s.config("udp://127.0.0.1:" + std::to_string(receiver.port()), "none");
+  const RunResult r = s.forward(config);
+  INFO(r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK(r.err.find("forward: aggregate_records 1 (report evil\\x1b[2J\\nforwarded 0 messages "
+                   "from gen.example.net): udp://")
+        != std::string::npos);
+  CHECK(r.err.find("\nforwarded 0 messages from") == std::string::npos);
+}
+
 TEST_CASE("UDP: a receiver that is down fails the run; the next run sends everything once")
 {
   Setup s;
