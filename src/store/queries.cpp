@@ -12,13 +12,15 @@ namespace {
 
 constexpr const char* k_select_reports =
   "SELECT id, " DMARC_REPORT_COLUMNS " FROM aggregate_reports"
-  " WHERE (?1 IS NULL OR lower(domain) = ?1) AND begin_ts >= ?2 AND begin_ts < ?3 AND id > ?4"
+  " WHERE (?1 IS NULL OR rtrim(lower(domain), '.') = ?1)"
+  " AND begin_ts >= ?2 AND begin_ts < ?3 AND id > ?4"
   " ORDER BY id LIMIT 256";
 constexpr const char* k_select_records =
   "SELECT id, " DMARC_RECORD_COLUMNS " FROM aggregate_records WHERE report = ?1 ORDER BY id";
 constexpr const char* k_select_tls =
   "SELECT id, org_name, contact_info, report_id, begin_ts, end_ts FROM tls_reports"
-  " WHERE (?1 IS NULL OR lower(domain) = ?1) AND begin_ts >= ?2 AND begin_ts < ?3 AND id > ?4"
+  " WHERE (?1 IS NULL OR rtrim(lower(domain), '.') = ?1)"
+  " AND begin_ts >= ?2 AND begin_ts < ?3 AND id > ?4"
   " ORDER BY id LIMIT 256";
 constexpr const char* k_select_policies =
   "SELECT id, " DMARC_POLICY_COLUMNS " FROM tls_policies WHERE report = ?1 ORDER BY seq";

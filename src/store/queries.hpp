@@ -17,7 +17,7 @@ namespace dmarc::store {
 
 struct ReportFilter
 {
-  OptString domain;                                      // policy domain, lower case
+  OptString domain;   // policy domain, lower case, no trailing dot (so "Example.COM." matches)
   int64_t since = std::numeric_limits<int64_t>::min();   // report begin >= since
   int64_t until = std::numeric_limits<int64_t>::max();   // report begin < until
 };

@@ -93,6 +93,18 @@ TEST_CASE("export --domain matches the policy domain as summary does: any case, 
     CHECK(lines(csv.out).size() == 3);   // the header and the two records
   }
   CHECK(dmarcctl({"--db", db, "export", "--domain", "example.org"}).out.empty());
+
+  // A reporter that writes the domain with a trailing dot: found by each spelling too.
+  std::string dotted = generated_report("dot-1", 1);
+  dotted.replace(dotted.find(lower), lower.size(), "<domain>example.net.</domain><p>");
+  write_file(dir / "dot.xml", dotted);
+  REQUIRE(dmarcctl({"-q", "--db", db, "import", dir / "dot.xml"}).exit_code == 0);
+  for (const char* asked : {"example.net", "Example.NET."}) {
+    INFO(asked);
+    const RunResult jsonl = dmarcctl({"--db", db, "export", "--domain", asked});
+    CHECK(lines(jsonl.out).size() == 1);
+    CHECK(jsonl.out.find("\"report_id\":\"dot-1\"") != std::string::npos);
+  }
 }
 
 TEST_CASE("a Maildir is read from cur/ and new/, with Maildir++ subfolders, nothing else")
