@@ -475,6 +475,46 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
     return Blocker{src.stats.ip, src.stats.messages,
                    share_of(src.stats.dmarc_pass, src.stats.messages), why};
   };
+  // Unknown sources that authenticate, just not as this domain: a valid DKIM signature of
+  // another d= and SPF passing for their own envelope on at least half of their mail. That
+  // is what a newsletter service, CRM or ticketing system sending with your From looks
+  // like before it is set up to sign with your domain; spoofers rarely authenticate at all.
+  // Tightening would send its mail to spam (or have it refused), so it blocks the next step
+  // until the admin lists it (authorized) or says it is not theirs (ignore_dkim_domains).
+  auto third_party_blockers = [&](const std::string& target) {
+    std::vector<Blocker> out;
+    for (const ClassifiedSource& src : a.sources) {
+      const SourceStats& st = src.stats;
+      if (src.cls != SourceClass::unknown || st.dkim_domains.empty()
+          || below(st.spf_pass, st.messages, k_forwarder_share)) {
+        continue;
+      }
+      bool ignored = false;
+      if (cfg != nullptr) {
+        for (const std::string& signer : st.dkim_domains) {
+          for (const std::string& d : cfg->ignore_dkim_domains) {
+            ignored = ignored || within(signer, d);
+          }
+        }
+      }
+      if (ignored) {
+        continue;
+      }
+      out.push_back(Blocker{
+        st.ip, st.messages, share_of(st.dmarc_pass, st.messages),
+        "not listed as yours, but signs DKIM as d=" + join(st.dkim_domains, ", d=")
+          + " and passes SPF for its own envelope on " + percent(st.spf_pass, st.messages)
+          + " of " + plural(st.messages, "message", "messages") + " (seen " + date(st.first_day)
+          + " to " + date(st.last_day) + "); neither aligns with " + stats.domain
+          + ", so DMARC fails on " + percent(st.messages - st.dmarc_pass, st.messages)
+          + ". This looks like a service sending as you (newsletter, CRM, ticketing); under "
+          + target + " its mail would " + (target == "p=reject" ? "be refused" : "go to spam")
+          + ". If it is yours, have it sign with d=" + stats.domain
+          + " and list it (authorized_ips or dkim_domains); if not (a mailing list that "
+            "re-signs, someone else's domain), add its d= to ignore_dkim_domains"});
+    }
+    return out;
+  };
 
   // A published enforcing policy with an authorized source failing: hurting real mail.
   // RFC 9990 t=y at quarantine asks receivers to apply none, so nothing is hurt yet; at
@@ -537,6 +577,9 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                               + percent(s.quarantine_pass_share) + " needed"});
     }
     const std::string target = "p=quarantine";
+    for (Blocker& b : third_party_blockers(target)) {
+      c.blockers.push_back(std::move(b));
+    }
     if (c.blockers.empty()) {
       c.verdict = Verdict::advance;
       c.publish = true;
@@ -555,8 +598,8 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
       c.explanation = "Stay at " + stage + " for now: "
                       + plural(static_cast<int64_t>(c.blockers.size()), "problem blocks", "problems block")
                       + " the move to " + target
-                      + " (see the blockers). Fix the authorized senders' DKIM signing or SPF, "
-                        "then wait for new reports.";
+                      + " (see the blockers). Fix the senders named there (their DKIM signing or "
+                        "SPF, or your configuration), then wait for new reports.";
     }
     return c;
   }
@@ -597,6 +640,9 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                 + "; sources seen for less than " + std::to_string(s.new_source_days)
                 + " days must pass " + percent(s.reject_pass_share)));
     }
+  }
+  for (Blocker& b : third_party_blockers("p=reject")) {
+    c.blockers.push_back(std::move(b));
   }
   if (c.blockers.empty()) {
     c.verdict = Verdict::advance;

@@ -13,7 +13,10 @@
 //     its mail, or aligned DKIM passes on at least half while SPF passes on less than half
 //     (what forwarding does: the envelope stays yours, the IP is not in your SPF);
 //  3. authorized (inferred): DMARC passes (aligned DKIM or SPF) on at least 90% of its mail;
-//  4. unknown: the rest; presumed spoofing, shown but never a blocker.
+//  4. unknown: the rest; presumed spoofing, shown but never a blocker, except one that
+//     passes DKIM as another d= and SPF for its own envelope (a service sending as you, not
+//     yet signing as your domain): it holds the next DMARC step unless its d= is in
+//     `ignore_dkim_domains`.
 // Verdicts: wait (too little data; `missing` says what), advance (the next step is safe),
 // hold (not yet; `blockers` say why), regression (a published strict policy is hurting
 // authorized mail), done (at the strictest step and healthy).

@@ -287,6 +287,7 @@ void read_domain(const toml::table& t, int index, Config& config, std::vector<Is
   r.strings("spf_includes", d.spf_includes);
   r.strings("dkim_selectors", d.dkim_selectors);
   r.strings("dkim_domains", d.dkim_domains);
+  r.strings("ignore_dkim_domains", d.ignore_dkim_domains);
   r.string("rua", d.rua);
   r.finish();
   // Each authorized_ips entry on its own line: a range the advisor cannot read would

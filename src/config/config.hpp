@@ -65,6 +65,7 @@ struct DomainSettings
   std::vector<std::string> spf_includes;            // SPF include domains of the relays
   std::vector<std::string> dkim_selectors;          // selectors that must be seen passing
   std::vector<std::string> dkim_domains;            // DKIM d= domains that count as authorized
+  std::vector<std::string> ignore_dkim_domains;     // DKIM d= domains known not to send for you
   std::string rua;                                  // rua= of the DNS record to suggest
 };
 

@@ -676,3 +676,77 @@ TEST_CASE("MTA-STS testing -> enforce: failure share, failure kinds, clean windo
   CHECK(a.mta_sts.current == "none");
   CHECK(a.mta_sts.missing.at(0).find("no MTA-STS policy") != std::string::npos);
 }
+
+// A newsletter service (ESP) sending with the domain's From: it authenticates (DKIM with its
+// own d=, SPF for its own bounce envelope) but aligns with nothing. Presumed spoofing it is
+// not: tightening would send it to spam, so it holds until listed or marked as not yours.
+TEST_CASE("an unlisted service signing with its own d= blocks tightening until named")
+{
+  const char* const k_esp = "198.2.128.5";
+  SourceStats esp = good(k_esp, 1200, 0);
+  esp.spf_pass = 1200;       // SPF passes for mcsv.net, not for example.com
+  esp.spf_own = 0;
+  esp.spf_own_pass = 0;
+  esp.dkim_domains = {"mcsv.net"};
+  SourceStats half = esp;    // SPF for its own envelope on just under half: a spoofer
+  half.ip = "198.2.128.6";
+  half.spf_pass = 599;
+  SourceStats unsigned_esp = esp;
+  unsigned_esp.ip = "198.2.128.7";
+  unsigned_esp.dkim_domains.clear();
+
+  struct Case
+  {
+    const char* name;
+    std::string p;
+    std::vector<SourceStats> sources;
+    std::vector<std::string> ignore;
+    Verdict verdict;
+    std::string blockers;
+  };
+  const std::vector<Case> cases = {
+    {"none: the service blocks", "none", {good(k_a, 20000, 20000), esp}, {}, Verdict::hold, k_esp},
+    {"quarantine: it blocks reject", "quarantine", {good(k_a, 20000, 20000), esp}, {}, Verdict::hold, k_esp},
+    {"its d= marked not yours", "none", {good(k_a, 20000, 20000), esp}, {"mcsv.net"}, Verdict::advance, ""},
+    {"a parent of its d= marked not yours", "none", {good(k_a, 20000, 20000), esp}, {"net"}, Verdict::advance, ""},
+    {"SPF passing on under half", "none", {good(k_a, 20000, 20000), half}, {}, Verdict::advance, ""},
+    {"no foreign DKIM signature", "none", {good(k_a, 20000, 20000), unsigned_esp}, {}, Verdict::advance, ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    config::DomainSettings cfg = block();
+    cfg.ignore_dkim_domains = c.ignore;
+    DomainStats d = stats(21, 2, c.p);
+    for (const SourceStats& s : c.sources) {
+      add(d, s);
+    }
+    const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
+    CHECK(a.dmarc.verdict == c.verdict);
+    CHECK(blocker_sources(a.dmarc) == c.blockers);
+    if (c.verdict == Verdict::hold) {
+      const Blocker& b = a.dmarc.blockers.front();
+      CHECK(b.messages == 1200);
+      CHECK(b.pass_share == 0.0);
+      const std::string target = c.p == "none" ? "p=quarantine" : "p=reject";
+      CHECK(b.why == "not listed as yours, but signs DKIM as d=mcsv.net and passes SPF for its "
+                     "own envelope on 100% of 1,200 messages (seen 2023-08-31 to 2023-12-08); "
+                     "neither aligns with example.com, so DMARC fails on 100%. This looks like "
+                     "a service sending as you (newsletter, CRM, ticketing); under " + target
+                     + " its mail would " + (c.p == "none" ? "go to spam" : "be refused")
+                     + ". If it is yours, have it sign with d=example.com and list it "
+                       "(authorized_ips or dkim_domains); if not (a mailing list that re-signs, "
+                       "someone else's domain), add its d= to ignore_dkim_domains");
+      CHECK_FALSE(a.dmarc.publish);
+    }
+  }
+  // Listed as yours by its d=, it is an authorized source failing DMARC: the usual blocker.
+  config::DomainSettings cfg = block();
+  cfg.dkim_domains = {"mcsv.net"};
+  DomainStats d = stats(21, 2, "none");
+  add(d, good(k_a, 20000, 20000));
+  add(d, esp);
+  const DomainAdvice a = advise_domain(d, {}, &cfg, k_today);
+  CHECK(a.dmarc.verdict == Verdict::hold);
+  CHECK(blocker_sources(a.dmarc) == std::string(k_esp) + ",all authorized sources");
+  CHECK(a.dmarc.blockers[0].why.rfind("authorized (signs DKIM as d=mcsv.net", 0) == 0);
+}
