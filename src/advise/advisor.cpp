@@ -1076,10 +1076,27 @@ Check judge_mta_sts(const DomainStats& stats, const config::AdvisorSettings& s, 
 
   std::vector<Blocker> recent_blockers;
   for (const auto& [type, r] : recent) {
+    // Which MX the reporters name for this failure type (over the window, most first), so
+    // the admin knows where to look: one MX with an expired certificate is the usual case.
+    std::string hosts;
+    int named = 0;
+    for (const TlsFailureHost& h : sts->failure_hosts) {
+      if (h.result_type != type) {
+        continue;
+      }
+      if (++named > 3) {
+        hosts += ", ...";
+        break;
+      }
+      hosts += (hosts.empty() ? "" : ", ") + h.mx_host + " ("
+               + plural(h.sessions, "session", "sessions") + ")";
+    }
     recent_blockers.push_back({type, r.first, std::nullopt,
                                plural(r.first, "failed session", "failed sessions") + " in the last "
                                  + std::to_string(s.mta_sts_clean_days) + " days (last on "
-                                 + date(r.second) + "); an enforced policy would stop that mail"});
+                                 + date(r.second) + ")"
+                                 + (hosts.empty() ? "" : "; receiving MX in this window: " + hosts)
+                                 + "; an enforced policy would stop that mail"});
   }
   std::sort(recent_blockers.begin(), recent_blockers.end(),
             [](const Blocker& x, const Blocker& y) { return x.messages > y.messages; });

@@ -81,6 +81,14 @@ struct TlsFailureDay
   int64_t sessions = 0;
 };
 
+// Failed TLS sessions of one result type at one receiving MX host, over the window.
+struct TlsFailureHost
+{
+  std::string result_type;
+  std::string mx_host;
+  int64_t sessions = 0;
+};
+
 // TLS-RPT, one policy type (sts | tlsa | no-policy-found) of the domain.
 struct TlsPolicyStats
 {
@@ -91,6 +99,7 @@ struct TlsPolicyStats
   int64_t success = 0;             // sessions
   int64_t failure = 0;
   std::vector<TlsFailureDay> failures;  // by result type and day
+  std::vector<TlsFailureHost> failure_hosts;  // by result type, most sessions first
   std::string mode;                // newest policy's "mode:" (sts: testing|enforce|none); ""
   std::vector<std::string> mx_hosts;    // newest policy's MX patterns
   std::string policy_string;       // newest policy text, lines joined with '\n'

@@ -314,6 +314,17 @@ Result<void> read_tls(Connection& c, DomainStats& d, const StatsWindow& window)
       !r) {
     return r;
   }
+  if (auto r = each_row(c, "stats_tls_failure_hosts", d.domain, window, [&](Statement& s) {
+        const std::string type = s.column_text(0);
+        for (TlsPolicyStats& t : d.tls) {
+          if (t.policy_type == type) {
+            t.failure_hosts.push_back({s.column_text(1), s.column_text(2), s.column_int(3)});
+          }
+        }
+      });
+      !r) {
+    return r;
+  }
   for (TlsPolicyStats& t : d.tls) {
     auto stmt = c.prepare(named_query("stats_tls_policy_latest"));
     if (!stmt) {

@@ -352,6 +352,11 @@ TEST_CASE("advise: every verdict on generated report sets")
     CHECK(blocker_sources(sts) == "certificate-expired,all sessions");
     CHECK(sts.at("blockers").at(0).at("messages") == 3 * 2 * 4);
     CHECK(sts.at("blockers").at(0).at("pass_share") == 0.0);   // every such session failed
+    // The blocker names the MX the reporters saw failing, so the admin knows where to look.
+    CHECK(sts.at("blockers").at(0).at("why")
+          == "24 failed sessions in the last 7 days (last on 2024-03-30); receiving MX in "
+             "this window: mail.example.com (24 sessions); an enforced policy would stop that "
+             "mail");
     CHECK(sts.at("policy").is_null());
   }
 
