@@ -104,6 +104,11 @@ std::string dkim_step(const Check& c)
     out += (s.selector.empty() ? std::string("(none)") : s.selector);
     if (s.messages == 0) {
       out += " never seen";
+    } else if (s.aligned_pass == 0 && s.pass > 0) {
+      // A relay's or a service's own signature (d= not yours) passes but cannot align: "0%"
+      // would read as a broken selector.
+      out += " " + percent(static_cast<double>(s.pass) / static_cast<double>(s.messages))
+             + " unaligned";
     } else {
       out += " " + percent(static_cast<double>(s.aligned_pass) / static_cast<double>(s.messages));
     }

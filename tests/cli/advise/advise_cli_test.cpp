@@ -65,6 +65,11 @@ authorized_ips = ["203.0.113.10"]
 dkim_selectors = ["mailcow", "x"]
 
 [[domain]]
+name = "esp.example"
+authorized_ips = ["203.0.113.10"]
+rua = "dmarc@esp.example"
+
+[[domain]]
 name = "quiet.example"
 authorized_ips = ["203.0.113.10"]
 )";
@@ -147,6 +152,23 @@ World& world()
                          return d;
                        }),
                    reports);
+
+    // A newsletter service sending as esp.example, signing and bouncing as its own domain.
+    gen::write(scenario("esp.example",
+                        [](int day, int) {
+                          auto r = healthy("esp.example", day);
+                          Record esp;
+                          esp.ip = "198.2.128.5";
+                          esp.count = 20;
+                          esp.dkim = "fail";
+                          esp.spf = "fail";
+                          esp.envelope_from = "mail123.mcsv.net";
+                          esp.dkim_results = {{"mcsv.net", "k2", "pass"}};
+                          esp.spf_results = {{"mail123.mcsv.net", "mfrom", "pass"}};
+                          r.push_back(esp);
+                          return r;
+                        }),
+               reports);
 
     gen::Scenario one = scenario("onereporter.example",
                                  [](int day, int) { return healthy("onereporter.example", day); });
@@ -269,7 +291,7 @@ TEST_CASE("advise: every verdict on generated report sets")
   CHECK(doc.at("as_of") == k_as_of);
   CHECK(doc.at("window_days") == 28);
   CHECK(doc.at("regression") == true);
-  CHECK(doc.at("domains").size() == 13);   // 12 with reports, quiet.example from the config
+  CHECK(doc.at("domains").size() == 14);   // 13 with reports, quiet.example from the config
 
   SECTION("every blocker is {source: string, messages: integer, pass_share: number, why}")
   {
@@ -503,6 +525,25 @@ TEST_CASE("advise text: one verdict per mechanism, the record to publish, 80 col
                                    "--domain", "hold.example"});
   CHECK(flat(hold.out).find("- 203.0.113.20 (840 messages, 80.0% pass): authorized") != std::string::npos);
   CHECK(hold.out.find("Keep:    _dmarc.hold.example TXT") != std::string::npos);
+}
+
+TEST_CASE("advise text: an unlisted service signing as its own d= holds DMARC, named")
+{
+  World& w = world();
+  REQUIRE(w.import.exit_code == 0);
+  const RunResult r = dmarcctl({"-c", w.config, "--db", w.db, "advise", "--as-of", k_as_of,
+                                "--domain", "esp.example"});
+  REQUIRE(r.exit_code == 0);
+  const std::string text = flat(r.out);
+  CHECK(r.out.find("DMARC      HOLD       p=none -> p=quarantine") != std::string::npos);
+  // 21 days, 2 reporters, 20 a day: 840 messages, none passing DMARC.
+  CHECK(text.find("- 198.2.128.5 (840 messages, 0% pass): not listed as yours, but signs DKIM "
+                  "as d=mcsv.net and passes SPF for its own envelope on 100% of 840 messages")
+        != std::string::npos);
+  CHECK(text.find("add its d= to ignore_dkim_domains") != std::string::npos);
+  // Its selector passes, just not aligned: not shown as a broken "0%".
+  CHECK(r.out.find("mailcow 100%, k2 100% unaligned") != std::string::npos);
+  CHECK(r.out.find("\"v=DMARC1; p=none; rua=mailto:dmarc@esp.example\"") != std::string::npos);
 }
 
 TEST_CASE("run prints the advice that needs action and exits 4 on a regression")
