@@ -478,11 +478,12 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
   // Unknown sources that authenticate, just not as this domain: a valid DKIM signature of
   // another d= and SPF passing for their own envelope on at least half of their mail. That
   // is what a newsletter service, CRM or ticketing system sending with your From looks
-  // like before it is set up to sign with your domain; spoofers rarely authenticate at all.
-  // Tightening would send its mail to spam (or have it refused), so it blocks the next step
-  // until the admin lists it (authorized) or says it is not theirs (ignore_dkim_domains).
-  auto third_party_blockers = [&](const std::string& target) {
-    std::vector<Blocker> out;
+  // like before it is set up to sign with your domain, but also what spam from a sender's
+  // own authenticated domain looks like. DESIGN.md: unknown sources are shown, never a
+  // blocker; so they are named in the explanation for the admin to check before
+  // publishing, until listed (authorized) or marked not theirs (ignore_dkim_domains).
+  auto third_party_note = [&](const std::string& target) {
+    std::vector<std::string> named;
     for (const ClassifiedSource& src : a.sources) {
       const SourceStats& st = src.stats;
       if (src.cls != SourceClass::unknown || st.dkim_domains.empty()
@@ -497,23 +498,24 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
           }
         }
       }
-      if (ignored) {
-        continue;
+      if (!ignored) {
+        named.push_back(st.ip + " (" + plural(st.messages, "message", "messages") + ", seen "
+                        + date(st.first_day) + " to " + date(st.last_day) + ", signs DKIM as d="
+                        + join(st.dkim_domains, ", d=") + ")");
       }
-      out.push_back(Blocker{
-        st.ip, st.messages, share_of(st.dmarc_pass, st.messages),
-        "not listed as yours, but signs DKIM as d=" + join(st.dkim_domains, ", d=")
-          + " and passes SPF for its own envelope on " + percent(st.spf_pass, st.messages)
-          + " of " + plural(st.messages, "message", "messages") + " (seen " + date(st.first_day)
-          + " to " + date(st.last_day) + "); neither aligns with " + stats.domain
-          + ", so DMARC fails on " + percent(st.messages - st.dmarc_pass, st.messages)
-          + ". This looks like a service sending as you (newsletter, CRM, ticketing); under "
-          + target + " its mail would " + (target == "p=reject" ? "be refused" : "go to spam")
-          + ". If it is yours, have it sign with d=" + stats.domain
-          + " and list it (authorized_ips or dkim_domains); if not (a mailing list that "
-            "re-signs, someone else's domain), add its d= to ignore_dkim_domains"});
     }
-    return out;
+    if (named.empty()) {
+      return std::string();
+    }
+    return " Check first: " + join(named, "; ")
+           + (named.size() == 1 ? " authenticates" : " authenticate")
+           + " as another domain (DKIM with its own d=, SPF for its own envelope), so DMARC "
+             "fails for "
+           + stats.domain + " and it counts as unknown. If it sends for you (newsletter, CRM, "
+             "ticketing), have it sign with d="
+           + stats.domain + " and list it (authorized_ips or dkim_domains) before moving to "
+           + target + ", or its mail will " + (target == "p=reject" ? "be refused" : "go to spam")
+           + "; if it is not yours, add its d= to ignore_dkim_domains to silence this note.";
   };
 
   // A published enforcing policy with an authorized source failing: hurting real mail.
@@ -577,9 +579,6 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                               + percent(s.quarantine_pass_share) + " needed"});
     }
     const std::string target = "p=quarantine";
-    for (Blocker& b : third_party_blockers(target)) {
-      c.blockers.push_back(std::move(b));
-    }
     if (c.blockers.empty()) {
       c.verdict = Verdict::advance;
       c.publish = true;
@@ -601,6 +600,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                       + " (see the blockers). Fix the senders named there (their DKIM signing or "
                         "SPF, or your configuration), then wait for new reports.";
     }
+    c.explanation += third_party_note(target);
     return c;
   }
 
@@ -641,9 +641,6 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                 + " days must pass " + percent(s.reject_pass_share)));
     }
   }
-  for (Blocker& b : third_party_blockers("p=reject")) {
-    c.blockers.push_back(std::move(b));
-  }
   if (c.blockers.empty()) {
     c.verdict = Verdict::advance;
     c.publish = true;
@@ -659,6 +656,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                     + plural(static_cast<int64_t>(c.blockers.size()), "problem blocks", "problems block")
                     + " the move to p=reject (see the blockers).";
   }
+  c.explanation += third_party_note("p=reject");
   return c;
 }
 
