@@ -8,6 +8,7 @@
 #include "cli/cmd_fetch.hpp"
 
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "fetch/imap_source.hpp"
 #include "net/imap_client.hpp"
 #include "net/imap_protocol.hpp"
@@ -75,11 +76,6 @@ fetch::AfterAction after_action(config::AfterAction action)
   return fetch::AfterAction::leave;
 }
 
-std::string plural(int64_t n, const char* one, const char* many)
-{
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
 void add(pipeline::ImportStats& sum, const pipeline::ImportStats& s)
 {
   sum.inputs += s.inputs;
@@ -105,7 +101,8 @@ std::string account_label(const config::ImapAccount& account)
 // What happened in a mailbox, for -v.
 std::string describe(const fetch::MailboxOutcome& o)
 {
-  std::string line = "mailbox \"" + o.mailbox + "\": " + plural(o.found, "new message", "new messages");
+  std::string line =
+    "mailbox \"" + o.mailbox + "\": " + text::plural(o.found, "new message", "new messages");
   if (o.rescanned) {
     line += " (UIDVALIDITY changed: read again from the start)";
   }
@@ -241,13 +238,13 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
     }
   }
   const pipeline::ImportStats& s = report.stats;
-  report.summary = "fetched " + plural(s.inputs, "message", "messages") + " from "
-                   + plural(report.accounts, "account", "accounts") + ": " + s.to_line();
+  report.summary = "fetched " + text::plural(s.inputs, "message", "messages") + " from "
+                   + text::plural(report.accounts, "account", "accounts") + ": " + s.to_line();
   if (report.accounts_failed > 0) {
-    report.summary += "; " + plural(report.accounts_failed, "account", "accounts") + " failed";
+    report.summary += "; " + text::plural(report.accounts_failed, "account", "accounts") + " failed";
   }
   if (report.mailboxes_failed > 0) {
-    report.summary += "; " + plural(report.mailboxes_failed, "mailbox", "mailboxes") + " failed";
+    report.summary += "; " + text::plural(report.mailboxes_failed, "mailbox", "mailboxes") + " failed";
   }
   const bool something_failed = report.accounts_failed > 0 || report.mailboxes_failed > 0;
   report.attention = something_failed || s.rejected > 0 || s.partial > 0;

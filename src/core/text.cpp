@@ -140,6 +140,11 @@ std::string printable(std::string_view s, bool keep_newlines)
   return out;
 }
 
+std::string plural(int64_t n, const char* one, const char* many)
+{
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string_view trim(std::string_view s)
 {
   const auto is_space = [](char c) {

@@ -21,6 +21,9 @@ std::string sanitize_utf8(std::string_view s);
 // With keep_newlines, '\n' stays (for text the renderers laid out themselves).
 std::string printable(std::string_view s, bool keep_newlines = false);
 
+// "1 report", "2 reports": n and the word that goes with it (no thousands separators).
+std::string plural(int64_t n, const char* one, const char* many);
+
 // `s` without leading and trailing ASCII white space.
 std::string_view trim(std::string_view s);
 

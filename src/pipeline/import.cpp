@@ -30,20 +30,15 @@ void keep_freed_memory_for_reuse()
 #endif
 }
 
-std::string plural(int64_t n, const char* one, const char* many)
-{
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
 // "1 DMARC report", "2 DMARC reports and 1 TLS report".
 std::string reports(int dmarc, int tls)
 {
   std::string out;
   if (dmarc > 0) {
-    out = plural(dmarc, "DMARC report", "DMARC reports");
+    out = text::plural(dmarc, "DMARC report", "DMARC reports");
   }
   if (tls > 0) {
-    out += (out.empty() ? "" : " and ") + plural(tls, "TLS report", "TLS reports");
+    out += (out.empty() ? "" : " and ") + text::plural(tls, "TLS report", "TLS reports");
   }
   return out;
 }
@@ -61,7 +56,7 @@ std::string describe(const store::StoreOutcome& o)
   }
   std::string line = "imported: " + reports(o.dmarc_new, o.tls_new);
   if (o.dmarc_new > 0) {
-    line += ", " + plural(static_cast<int64_t>(o.records_new), "record", "records");
+    line += ", " + text::plural(static_cast<int64_t>(o.records_new), "record", "records");
   }
   if (!old.empty()) {
     line += " (" + old + " already stored)";
@@ -72,14 +67,15 @@ std::string describe(const store::StoreOutcome& o)
 
 std::string ImportStats::to_line() const
 {
-  return plural(dmarc_reports + tls_reports, "report", "reports") + " imported ("
+  return text::plural(dmarc_reports + tls_reports, "report", "reports") + " imported ("
          + std::to_string(dmarc_reports) + " DMARC, " + std::to_string(tls_reports) + " TLS), "
-         + plural(records, "record", "records") + ", " + plural(duplicates, "duplicate", "duplicates")
-         + ", " + plural(failure_reports, "failure report", "failure reports") + ", "
+         + text::plural(records, "record", "records") + ", "
+         + text::plural(duplicates, "duplicate", "duplicates") + ", "
+         + text::plural(failure_reports, "failure report", "failure reports") + ", "
          + std::to_string(rejected) + " rejected"
-         + (partial > 0 ? "; " + plural(partial, "input", "inputs") + " partly rejected"
+         + (partial > 0 ? "; " + text::plural(partial, "input", "inputs") + " partly rejected"
                         : std::string())
-         + (unreadable > 0 ? "; " + plural(unreadable, "path", "paths") + " could not be read"
+         + (unreadable > 0 ? "; " + text::plural(unreadable, "path", "paths") + " could not be read"
                            : std::string());
 }
 
