@@ -13,7 +13,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <filesystem>
 
 namespace dmarc::cli {
 
@@ -56,10 +55,10 @@ ExitCode run_forward(Context& ctx, const ForwardArgs& args)
   }
   // Like summary, advise and export: a database that does not exist is a wrong --db or
   // [database] path, not an empty history; creating it would report "0 sent" with exit 0.
-  if (const std::string path = ctx.database_path();
-      args.need_database && path != ":memory:" && !std::filesystem::exists(path)) {
-    return fail(make_error(ErrorKind::database, "no database at " + path
-                                                  + " (run `dmarcctl import` or `fetch` first)"));
+  if (args.need_database) {
+    if (auto r = store::Database::require_existing(ctx.database_path()); !r) {
+      return fail(r.error());
+    }
   }
   const config::GelfSettings& gelf = *(*config)->gelf;
   output::GelfSinkSettings settings;

@@ -31,13 +31,22 @@ int64_t Database::latest_schema_version()
   return static_cast<int64_t>(embedded_migrations().size());
 }
 
+Result<void> Database::require_existing(const std::string& path)
+{
+  if (path != ":memory:" && access(path.c_str(), F_OK) != 0) {
+    return make_error(ErrorKind::database,
+                      "no database at " + path + " (run `dmarcctl import` or `fetch` first)");
+  }
+  return {};
+}
+
 Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                  const DatabaseOptions& options)
 {
-  if (options.access == Access::read_only && path != ":memory:"
-      && access(path.c_str(), F_OK) != 0) {
-    return make_error(ErrorKind::database,
-                      "no database at " + path + " (run `dmarcctl import` or `fetch` first)");
+  if (options.access == Access::read_only) {
+    if (auto r = require_existing(path); !r) {
+      return r.error();
+    }
   }
   const OpenMode mode =
     options.access == Access::read_only ? OpenMode::read_only : OpenMode::read_write_create;

@@ -34,6 +34,9 @@ public:
   // opened for writing. A read-only open of a missing file is an error.
   static Result<std::unique_ptr<Database>> open(const std::string& path,
                                                 const DatabaseOptions& options = {});
+  // An error naming `path` when no database file is there (":memory:" always is): what a
+  // read-only open says, for commands that write but must not create one (forward).
+  static Result<void> require_existing(const std::string& path);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
