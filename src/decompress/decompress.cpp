@@ -799,11 +799,6 @@ uint32_t crc32(std::string_view bytes)
     ::crc32_z(::crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
 }
 
-std::string zlib_compress(std::string_view bytes, int level)
-{
-  return deflate_all(bytes, level, MAX_WBITS);
-}
-
 // Why these parameters: windowBits 15 gives the zlib header 0x78 that GELF receivers sniff.
 // memLevel 8 (the default) was measured against 1, 2, 4 and 9 on real GELF messages of
 // ~1 KB: a smaller hash table makes deflateReset() cheaper (it clears 2 << (memLevel + 7)

@@ -55,10 +55,6 @@ Result<std::vector<Document>> expand(std::string_view bytes, std::string_view na
 // Returns "" only if zlib itself fails (out of memory).
 std::string gzip(std::string_view bytes);
 
-// zlib-compresses `bytes` (RFC 1950 stream: 0x78 header, deflate, Adler-32) at `level`
-// (1 fast ... 9 small). Returns "" only if zlib itself fails (out of memory).
-std::string zlib_compress(std::string_view bytes, int level = 1);
-
 // The checksums of the two framings, zlib's own implementations: RFC 1950 Adler-32 and
 // RFC 1952 CRC-32 of `bytes` (for encoders that write the framing themselves).
 uint32_t adler32(std::string_view bytes);

@@ -141,23 +141,13 @@ bool aligned(std::string_view authenticated, std::string_view from, Mode mode)
   return aligned_normalised(a, f, mode);
 }
 
-bool dkim_result_aligned(const DkimResult& result, std::string_view header_from, Mode mode)
-{
-  return result.result == "pass" && aligned(result.domain, header_from, mode);
-}
-
-bool spf_result_aligned(const SpfResult& result, std::string_view header_from, Mode mode)
-{
-  const bool mfrom = !result.scope || result.scope->empty() || *result.scope == "mfrom";
-  return mfrom && result.result == "pass" && aligned(result.domain, header_from, mode);
-}
-
 void compute_alignment(AggregateReport& report)
 {
   const Mode dkim_mode = mode_from(report.policy.adkim);
   const Mode spf_mode = mode_from(report.policy.aspf);
-  // The same checks as dkim_result_aligned / spf_result_aligned, with header_from
-  // normalised once per record and the buffers reused across records.
+  // A DKIM result aligns when it passes with an aligned d=; an SPF result when it passes
+  // with scope mfrom (or none) and an aligned domain. header_from is normalised once per
+  // record and the buffers are reused across records.
   std::string from;
   std::string name;
   for (AggregateRecord& record : report.records) {

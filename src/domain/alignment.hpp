@@ -34,10 +34,4 @@ bool aligned(std::string_view authenticated, std::string_view from, Mode mode);
 // likewise (SPF results of scope mfrom or without scope); dmarc_aligned = either.
 void compute_alignment(AggregateReport& report);
 
-// True when the DKIM result passes and its domain is aligned with `header_from`.
-bool dkim_result_aligned(const DkimResult& result, std::string_view header_from, Mode mode);
-
-// True when the SPF result (scope mfrom or unset) passes with a domain aligned with `header_from`.
-bool spf_result_aligned(const SpfResult& result, std::string_view header_from, Mode mode);
-
 } // namespace dmarc::domain

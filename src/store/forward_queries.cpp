@@ -34,7 +34,6 @@ constexpr const char* k_max_policy = "SELECT coalesce(max(id), 0) FROM tls_polic
 constexpr const char* k_max_failure = "SELECT coalesce(max(id), 0) FROM tls_failures";
 constexpr const char* k_select_cursor =
   "SELECT last_id FROM forward_cursor WHERE sink = ?1 AND stream = ?2";
-constexpr const char* k_any_cursor = "SELECT count(*) FROM forward_cursor WHERE sink = ?1";
 constexpr const char* k_upsert_cursor =
   "INSERT INTO forward_cursor (sink, stream, last_id, updated) VALUES (?1, ?2, ?3, ?4)"
   " ON CONFLICT (sink, stream) DO UPDATE SET last_id = max(last_id, excluded.last_id),"
@@ -548,21 +547,6 @@ Result<int64_t> forward_cursor(Database& db, std::string_view sink, ForwardStrea
     return done.error();
   }
   return last;
-}
-
-Result<bool> has_forward_cursor(Database& db, std::string_view sink)
-{
-  auto stmt = db.connection().cached(k_any_cursor);
-  if (!stmt) {
-    return stmt.error();
-  }
-  (*stmt)->bind(1, sink);
-  int64_t count = 0;
-  auto done = each_row(**stmt, [&](const Statement& row) { count = row.column_int(0); });
-  if (!done) {
-    return done.error();
-  }
-  return count > 0;
 }
 
 Result<void> set_forward_cursor(Database& db, std::string_view sink, ForwardStream stream,

@@ -93,9 +93,6 @@ Result<int64_t> max_row_id(Database& db, ForwardStream stream);
 // The cursor of `sink` for `stream`: the last id done, 0 when nothing was sent yet.
 Result<int64_t> forward_cursor(Database& db, std::string_view sink, ForwardStream stream);
 
-// Whether `sink` has any cursor yet (a first run).
-Result<bool> has_forward_cursor(Database& db, std::string_view sink);
-
 // Sets the cursor of `sink` for `stream` to `last_id` (never moving it back) at `now`, in
 // its own transaction.
 Result<void> set_forward_cursor(Database& db, std::string_view sink, ForwardStream stream,

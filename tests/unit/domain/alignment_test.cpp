@@ -59,12 +59,21 @@ TEST_CASE("compute_alignment prefers the reporter's policy_evaluated verdict")
 
 TEST_CASE("SPF results of scope helo never align")
 {
-  SpfResult helo{"example.com", std::string("helo"), "pass", std::nullopt, false};
-  SpfResult mfrom{"example.com", std::string("mfrom"), "pass", std::nullopt, false};
-  SpfResult unscoped{"example.com", std::nullopt, "pass", std::nullopt, false};
-  CHECK_FALSE(spf_result_aligned(helo, "example.com", Mode::relaxed));
-  CHECK(spf_result_aligned(mfrom, "example.com", Mode::relaxed));
-  CHECK(spf_result_aligned(unscoped, "example.com", Mode::relaxed));
+  // What import runs: compute_alignment, on records without the reporter's verdict.
+  AggregateReport report;
+  for (const OptString& scope : {OptString("helo"), OptString("mfrom"), OptString()}) {
+    AggregateRecord record;
+    record.header_from = "example.com";
+    record.spf_results.push_back({"example.com", scope, "pass", std::nullopt, false});
+    report.records.push_back(record);
+  }
+  compute_alignment(report);
+  CHECK_FALSE(report.records[0].spf_results[0].aligned);
+  CHECK_FALSE(report.records[0].spf_aligned);
+  CHECK(report.records[1].spf_results[0].aligned);
+  CHECK(report.records[1].spf_aligned);
+  CHECK(report.records[2].spf_results[0].aligned);
+  CHECK(report.records[2].dmarc_aligned);
 }
 
 TEST_CASE("alignment ignores case, surrounding white space and trailing dots")
