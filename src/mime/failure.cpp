@@ -336,8 +336,9 @@ void Reader::read_sample(FailureReport& out, std::size_t message, bool prefer_he
   out.has_sample = true;
   out.sample_headers = std::string(header_section);
   if (out.sample_headers_only) {
-    out.sample.clear();
+    out.sample.clear(); // header_section pointed into it: read the copy below
   }
+  header_section = out.sample_headers;
   out.sample_from = opt_decoded(header_section, "from");
   out.sample_to = opt_decoded(header_section, "to");
   out.sample_subject = opt_decoded(header_section, "subject");

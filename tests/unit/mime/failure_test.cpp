@@ -92,6 +92,8 @@ TEST_CASE("a headers-only sample (text/rfc822-headers)")
   CHECK(f.sample_headers_only);
   CHECK(f.sample.empty());
   CHECK(f.sample_from == "\"The CEO\" <ceo@example.com>");
+  CHECK(f.sample_to == "payroll@reporter.example.org");
+  CHECK(f.sample_date == "Wed, 06 Mar 2024 07:58:20 +0000");
   CHECK(f.sample_subject == "Urgent wire transfer");
   CHECK(f.sample_message_id == "fake-ceo-1@203.0.113.9");
   CHECK(f.delivery_result == "spam");
@@ -114,7 +116,10 @@ TEST_CASE("several Auth-Failure values and the DKIM and SPF fields")
   CHECK(f.dkim_selector == "broken2024");
   CHECK(f.spf_dns == std::vector<std::string>{"txt : example.com : \"v=spf1 -all\""});
   CHECK(f.source_ip == "2001:db8::25");
+  CHECK(f.sample_from == "newsletter@example.com");
+  CHECK(f.sample_to == "reader@reporter.example.org");
   CHECK(f.sample_subject == "March newsletter");
+  CHECK(f.sample_message_id == "nl-2024-03@example.com");
 }
 
 TEST_CASE("a truncated sample keeps the headers it has and says it was cut")
