@@ -1,9 +1,12 @@
-// dmarcctl export --format jsonl|csv: the stored reports, one JSON line per report or
-// parsedmarc-style CSV rows per DMARC record.
+// dmarcctl export --format jsonl|csv [--type dmarc|tls|failure]: the stored reports, one JSON
+// line per report (DMARC, TLS, failure) or parsedmarc-style CSV rows: per DMARC record, per
+// TLS policy and failure detail, or per failure report.
 #include "cli/context.hpp"
 #include "core/log.hpp"
 #include "formats/export_json.hpp"
+#include "formats/failure_json.hpp"
 #include "output/csv.hpp"
+#include "store/failure_queries.hpp"
 #include "store/queries.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,6 +22,8 @@ namespace {
 struct ExportArgs
 {
   std::string format = "jsonl";
+  std::string type = "dmarc";
+  bool type_given = false;
   std::string domain;
   std::string since;
   std::string output;
@@ -26,6 +31,10 @@ struct ExportArgs
 
 ExitCode run(Context& ctx, const ExportArgs& args)
 {
+  if (args.type_given && args.format != "csv") {
+    return fail(make_error(ErrorKind::usage, "--type applies to --format csv only (jsonl has "
+                                             "every type, each line naming its \"type\")"));
+  }
   auto db = ctx.open_database(store::Access::read_only);
   if (!db) {
     return fail(db.error());
@@ -58,7 +67,21 @@ ExitCode run(Context& ctx, const ExportArgs& args)
   };
 
   Result<void> result;
-  if (args.format == "csv") {
+  if (args.format == "csv" && args.type == "tls") {
+    result = write(output::tls_csv_header());
+    if (result) {
+      result = store::for_each_tls(**db, filter, [&](const store::StoredTls& s) {
+        return write(output::tls_csv_rows(s.report));
+      });
+    }
+  } else if (args.format == "csv" && args.type == "failure") {
+    result = write(output::failure_csv_header());
+    if (result) {
+      result = store::for_each_failure(**db, filter, [&](const store::StoredFailure& s) {
+        return write(output::failure_csv_row(s.report, s.time));
+      });
+    }
+  } else if (args.format == "csv") {
     result = write(output::aggregate_csv_header());
     if (result) {
       result = store::for_each_aggregate(**db, filter, [&](const store::StoredAggregate& s) {
@@ -72,6 +95,11 @@ ExitCode run(Context& ctx, const ExportArgs& args)
     if (result) {
       result = store::for_each_tls(**db, filter, [&](const store::StoredTls& s) {
         return write(formats::to_jsonl(s.report) + "\n");
+      });
+    }
+    if (result) {
+      result = store::for_each_failure(**db, filter, [&](const store::StoredFailure& s) {
+        return write(formats::failure_to_jsonl(s.report, s.id, s.time, s.domain) + "\n");
       });
     }
   }
@@ -91,13 +119,25 @@ void register_export(CLI::App& app, Context& ctx, int& exit_code)
 {
   auto args = std::make_shared<ExportArgs>();
   CLI::App* cmd = app.add_subcommand("export", "Write the stored reports as JSON lines or CSV");
-  cmd->add_option("-f,--format", args->format, "jsonl: one report per line (DMARC and TLS); "
-                                                "csv: one row per DMARC record, parsedmarc columns")
+  cmd->add_option("-f,--format", args->format, "jsonl: one report per line (DMARC, TLS and "
+                                                "failure); csv: parsedmarc columns, see --type")
     ->check(CLI::IsMember({"jsonl", "csv"}));
+  cmd->add_option_function<std::string>(
+       "-t,--type",
+       [args](const std::string& t) {
+         args->type = t;
+         args->type_given = true;
+       },
+       "With csv: dmarc (default, one row per record), tls (one row per policy and per "
+       "failure detail) or failure (one row per failure report)")
+    ->check(CLI::IsMember({"dmarc", "tls", "failure"}));
   cmd->add_option("-d,--domain", args->domain, "Only this policy domain");
-  cmd->add_option("--since", args->since, "Only reports beginning after: 28d, 4w, YYYY-MM-DD");
+  cmd->add_option("--since", args->since, "Only reports beginning after: 28d, 4w, YYYY-MM-DD "
+                                          "(failure reports: arrived after)");
   cmd->add_option("-o,--output", args->output, "Write to this file instead of stdout");
-  cmd->footer("Example: dmarcctl export --format csv --domain example.com > example.csv");
+  cmd->footer("CSV times are UTC in ISO 8601 with their zone (2024-03-01T00:00:00Z).\n"
+              "Example: dmarcctl export --format csv --domain example.com > example.csv\n"
+              "         dmarcctl export --format csv --type failure -o failures.csv");
   cmd->callback([&ctx, &exit_code, args] { exit_code = to_int(run(ctx, *args)); });
 }
 

@@ -8,6 +8,9 @@
 #include "output/csv.hpp"
 #include "output/summary_text.hpp"
 #include "store/advise_queries.hpp"
+#include "store/failure_queries.hpp"
+
+#include <algorithm>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +22,7 @@ namespace dmarc::cli {
 namespace {
 
 constexpr int k_top_sources = 10;
+constexpr std::size_t k_top_failures = 5;   // failure sources and newest failure samples
 
 struct SummaryArgs
 {
@@ -70,11 +74,27 @@ ExitCode run(Context& ctx, const SummaryArgs& args)
     return fail(names.error());
   }
   Summary summary{window.from_day * 86400, (window.to_day + 1) * 86400, {}};
+  // A domain known only from failure reports has a block too.
+  auto failure_names = store::failure_domains(**db, summary.since, summary.until, only);
+  if (!failure_names) {
+    return fail(failure_names.error());
+  }
+  for (const std::string& name : *failure_names) {
+    if (std::find(names->begin(), names->end(), name) == names->end()) {
+      names->push_back(name);
+    }
+  }
+  std::sort(names->begin(), names->end());
   for (const std::string& name : *names) {
     auto stats = store::domain_stats(**db, name, window);
     if (!stats) {
       return fail(stats.error());
     }
+    auto failures = store::failure_stats(**db, name, summary.since, summary.until, k_top_failures);
+    if (!failures) {
+      return fail(failures.error());
+    }
+    stats->failures = std::move(*failures);
     summary.domains.push_back(std::move(*stats));
   }
   std::string text;
@@ -96,7 +116,7 @@ void register_summary(CLI::App& app, Context& ctx, int& exit_code)
   auto args = std::make_shared<SummaryArgs>();
   CLI::App* cmd = app.add_subcommand(
     "summary", "Per domain: volume, aligned pass shares, dispositions, top sources, reporters, "
-               "DKIM selectors, TLS-RPT");
+               "DKIM selectors, TLS-RPT, failure reports");
   cmd->add_option("-d,--domain", args->domain, "Only this policy domain");
   cmd->add_option("--since", args->since, "Period start: 28d, 4w, 12h or YYYY-MM-DD (whole UTC days)");
   cmd->add_option("--as-of", args->as_of, "Treat this day (YYYY-MM-DD) as today");

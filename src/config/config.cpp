@@ -367,7 +367,7 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
 
   TableReader top(root, "the top level", issues);
-  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits"}) {
+  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits", "failure"}) {
     top.section(s);
   }
   top.finish();
@@ -434,6 +434,15 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
     r.size("max_json_bytes", c.max_json_bytes);
     r.size("max_json_depth", c.max_json_depth);
     r.size("max_records", c.max_records);
+    r.finish();
+  }
+  if (const toml::table* f = section(root, "failure", issues)) {
+    TableReader r(*f, "[failure]", issues);
+    std::string samples = to_string(config.limits.failure_samples);
+    r.choice("samples", samples, {"headers", "full", "none"});
+    config.limits.failure_samples = samples == "full"   ? FailureSamples::full
+                                    : samples == "none" ? FailureSamples::none
+                                                        : FailureSamples::headers;
     r.finish();
   }
   // In the order of the file, as an editor walks them.

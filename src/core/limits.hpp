@@ -3,6 +3,8 @@
 // any of them is a `too-large` rejection naming the cap.
 #pragma once
 
+#include "core/failure_report.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -31,6 +33,9 @@ struct Limits
   std::size_t max_json_depth = 64;
   // 1M records cannot fit a real report into max_document_bytes anyway (~700 bytes each).
   std::size_t max_records = 1'000'000;          // records per report
+  // Not a cap on size but on personal data: how much of a failure report's sample (the
+  // copy of the failing mail) leaves the parse step ([failure] samples).
+  FailureSamples failure_samples = FailureSamples::headers;
 };
 
 } // namespace dmarc

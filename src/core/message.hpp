@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/failure_report.hpp"
 #include "core/report.hpp"
 
 #include <cstdint>
@@ -43,7 +44,8 @@ struct ParsedMessage
   std::vector<TlsReport> tls;
   std::vector<RawDocument> tls_raw;          // parallel to tls
   bool failure_report = false;
-  std::shared_ptr<const std::string> failure_raw_gzip; // set when failure_report
+  std::shared_ptr<const std::string> failure_raw_gzip; // the whole mail; samples = "full" only
+  std::optional<FailureReport> failure;      // its fields, set when failure_report
   std::optional<Error> rejection;            // set when nothing usable was found
   std::vector<Error> warnings;               // attachments that failed beside good ones
 };

@@ -7,6 +7,8 @@
 // `date-range/start-datetime`).
 #pragma once
 
+#include "core/failure_report.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -132,6 +134,8 @@ struct DomainStats
   std::vector<SelectorStats> selectors;  // by messages, descending
   // TLS-RPT
   std::vector<TlsPolicyStats> tls;       // by policy type
+  // DMARC failure (RUF) reports whose time lies in the window
+  FailureStats failures;
 };
 
 } // namespace dmarc

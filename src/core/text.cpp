@@ -381,6 +381,15 @@ std::string format_date(int64_t t)
   return format_utc(t).substr(0, 10);
 }
 
+std::string format_iso_utc(int64_t t)
+{
+  std::string s = format_utc(t);
+  if (s.size() > 10 && s[10] == ' ') {
+    s[10] = 'T';
+  }
+  return s + "Z";
+}
+
 std::optional<int64_t> parse_date(std::string_view s)
 {
   s = trim(s);

@@ -52,6 +52,9 @@ std::optional<int64_t> parse_rfc3339(std::string_view s);
 // Unix seconds to "YYYY-MM-DD HH:MM:SS" (UTC).
 std::string format_utc(int64_t unix_seconds);
 
+// Unix seconds to ISO 8601 with its zone: "YYYY-MM-DDTHH:MM:SSZ" (UTC).
+std::string format_iso_utc(int64_t unix_seconds);
+
 // Unix seconds to "YYYY-MM-DD" (UTC).
 std::string format_date(int64_t unix_seconds);
 

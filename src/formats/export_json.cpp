@@ -1,6 +1,7 @@
 #include "formats/export_json.hpp"
 
 #include "core/text.hpp"
+#include "formats/failure_json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -190,6 +191,7 @@ std::string summary_to_json(const Summary& summary)
       {"sources", std::move(sources)},
       {"selectors", std::move(selectors)},
       {"tls", std::move(tls)},
+      {"failure_reports", json::parse(failure_stats_to_json(d.failures))},
     };
     domains.push_back(std::move(entry));
   }

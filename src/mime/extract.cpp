@@ -11,6 +11,7 @@
 
 #include "core/text.hpp"
 #include "mime/entity.hpp"
+#include "mime/failure.hpp"
 #include "mime/transfer.hpp"
 
 #include <algorithm>
@@ -45,6 +46,11 @@ constexpr std::array<std::string_view, 12> k_report_types = {
   "application/json",
   "application/octet-stream",
 };
+
+// Decoded bytes of an ARF part read for its Feedback-Type, and of a text part looked at for
+// the plain-text failure report form.
+constexpr std::size_t k_arf_bytes = 64u << 10;
+constexpr std::size_t k_text_report_bytes = 64u << 10;
 
 constexpr std::array<std::string_view, 4> k_report_suffixes = {".xml", ".gz", ".zip", ".json"};
 
@@ -198,7 +204,11 @@ private:
   const Limits& m_limits;
   std::vector<Node> m_nodes;
   std::vector<Candidate> m_candidates;
-  std::vector<std::size_t> m_feedback_messages; // messages holding a message/feedback-report
+  std::vector<std::size_t> m_feedback_messages; // messages holding an auth-failure ARF part
+  std::vector<std::size_t> m_other_feedback;    // messages holding an ARF part of another type
+  std::vector<std::size_t> m_text_forensic;     // messages with a plain-text failure report part
+  std::vector<std::size_t> m_bounces;           // messages holding a message/delivery-status
+  std::string m_other_feedback_type;            // the first such type
   std::deque<std::string> m_owned;              // decoded message/rfc822 bodies
   std::size_t m_parts = 0;                      // parts below the top-level message
 };
@@ -294,7 +304,22 @@ Result<void> Walker::visit(std::size_t index, std::vector<std::size_t>& stack)
   }
 
   if (type.value == "message/feedback-report") {
-    m_feedback_messages.push_back(message);
+    // Only auth-failure is a DMARC failure report (RFC 6591 §3); abuse, fraud, virus, ...
+    // are complaints of other kinds (RFC 5965 §7.3).
+    const std::string type_name =
+      arf_feedback_type(decode_transfer(entity.body, encoding, k_arf_bytes));
+    if (type_name == "auth-failure") {
+      m_feedback_messages.push_back(message);
+    } else {
+      m_other_feedback.push_back(message);
+      if (m_other_feedback_type.empty()) {
+        m_other_feedback_type = type_name.empty() ? std::string("(none)") : type_name;
+      }
+    }
+    return {};
+  }
+  if (type.value == "message/delivery-status" || type.value == "message/global-delivery-status") {
+    m_bounces.push_back(message);
     return {};
   }
   if (starts_with(type.value, "message/") || type.value == "text/rfc822-headers") {
@@ -318,6 +343,10 @@ void Walker::classify_leaf(std::size_t index, const FieldValue& type, Encoding e
   // Anything else (text/plain, text/html, images, ...) only when its content is a
   // report: magic bytes, or a report pasted inline as XML or TLS-RPT JSON.
   const std::string prefix = decode_transfer(entity.body, encoding, k_sniff_bytes);
+  if (type.value == "text/plain"
+      && is_text_failure_report(decode_transfer(entity.body, encoding, k_text_report_bytes))) {
+    m_text_forensic.push_back(m_nodes[index].message);
+  }
   if (has_report_magic(prefix)) {
     m_candidates.push_back(std::move(candidate));
     return;
@@ -331,17 +360,25 @@ void Walker::classify_leaf(std::size_t index, const FieldValue& type, Encoding e
   }
 }
 
-// A failure report without an ARF part: the subject says so, or the message is a
-// multipart/report of report-type feedback-report (RFC 6591 §3).
+// A failure report without an auth-failure ARF part: a message with no ARF part of another
+// type and no delivery status (a bounce is not a report, whatever its subject quotes) that is
+// a multipart/report of report-type feedback-report (RFC 6591 §3), or whose subject says so
+// and which carries the plain-text form (failure.hpp). The subject alone is not enough.
 bool Walker::is_forensic_message(std::size_t index) const
 {
+  const auto holds = [index](const std::vector<std::size_t>& messages) {
+    return std::find(messages.begin(), messages.end(), index) != messages.end();
+  };
+  if (holds(m_other_feedback) || holds(m_bounces)) {
+    return false;
+  }
   const std::string_view header = m_nodes[index].entity.header;
-  if (is_failure_subject(field_or_empty(header, "subject"))) {
+  const FieldValue type = parse_field_value(field_or_empty(header, "content-type"));
+  if (type.value == "multipart/report"
+      && text::iequals(type.param("report-type"), "feedback-report")) {
     return true;
   }
-  const FieldValue type = parse_field_value(field_or_empty(header, "content-type"));
-  return type.value == "multipart/report"
-         && text::iequals(type.param("report-type"), "feedback-report");
+  return is_failure_subject(field_or_empty(header, "subject")) && holds(m_text_forensic);
 }
 
 Extracted Walker::finish()
@@ -357,11 +394,21 @@ Extracted Walker::finish()
   // no report attachment of its own. Nothing inside a failure report is returned: the
   // message/rfc822 copy it carries is the spoofed mail, its attachments are not reports.
   std::vector<bool> failure(m_nodes.size(), false);
+  // A failure report returned inside a bounce is the bounce's copy, not a report to us.
+  const auto in_bounce = [this](std::size_t message) {
+    for (std::size_t m = m_nodes[message].parent_message; m != k_none;
+         m = m_nodes[m].parent_message) {
+      if (std::find(m_bounces.begin(), m_bounces.end(), m) != m_bounces.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
   for (const std::size_t message : m_feedback_messages) {
-    failure[message] = true;
+    failure[message] = !in_bounce(message);
   }
   for (std::size_t i = 0; i < m_nodes.size(); ++i) {
-    if (m_nodes[i].message != i || failure[i] || !is_forensic_message(i)) {
+    if (m_nodes[i].message != i || failure[i] || !is_forensic_message(i) || in_bounce(i)) {
       continue;
     }
     const bool has_own = std::any_of(m_candidates.begin(), m_candidates.end(), [&](const auto& c) {
@@ -370,6 +417,9 @@ Extracted Walker::finish()
     failure[i] = !has_own;
   }
   out.is_failure_report = std::find(failure.begin(), failure.end(), true) != failure.end();
+  if (!out.is_failure_report) {
+    out.other_feedback_type = m_other_feedback_type;
+  }
 
   for (Candidate& candidate : m_candidates) {
     bool inside_failure = false;

@@ -45,11 +45,16 @@ struct Extracted
   // text/html bodies, images etc. are left out. Nothing inside a failure report is a
   // candidate (its message/rfc822 part is the spoofed mail).
   std::vector<Attachment> attachments;
-  // The message is a DMARC failure (RUF/forensic) report: some part at any depth is
-  // message/feedback-report, or a message has "DMARC Forensic Report"/"Failure Report" in
-  // its subject or is a multipart/report of report-type feedback-report, and carries no
-  // candidate of its own (the plain-text forensic reports exim and others send).
+  // The message is a DMARC failure (RUF/forensic) report: some part at any depth is a
+  // message/feedback-report of Feedback-Type auth-failure, or a message without ARF part of
+  // another type and without delivery status that carries no candidate of its own is a
+  // multipart/report of report-type feedback-report, or has "DMARC Forensic Report" /
+  // "Failure Report" in its subject and a text part in the plain-text failure form
+  // (failure.hpp: the reports exim and others send). The subject alone is not enough.
   bool is_failure_report = false;
+  // When not a failure report: the Feedback-Type of an ARF part of another type ("abuse"),
+  // "(none)" for one without; "" when there is none.
+  std::string other_feedback_type;
 };
 
 // True when `bytes` starts like an RFC 5322 message: a header field line ("Name: value",

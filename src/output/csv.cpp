@@ -87,8 +87,9 @@ std::string aggregate_csv_rows(const AggregateReport& report)
 {
   const PolicyPublished& p = report.policy;
   const std::string schema = report.version ? *report.version : "draft";
-  const std::string begin = text::format_utc(report.begin);
-  const std::string end = text::format_utc(report.end);
+  // ISO 8601 with the zone: the times are UTC, and the cell says so.
+  const std::string begin = text::format_iso_utc(report.begin);
+  const std::string end = text::format_iso_utc(report.end);
   std::string errors;
   for (const std::string& e : report.errors) {
     errors += (errors.empty() ? "" : "|") + e;

@@ -117,6 +117,42 @@ void tls_block(const DomainStats& d, std::string& out)
   }
 }
 
+// Failure (RUF) reports: how many, by Auth-Failure type, by source, and the newest samples'
+// subjects and senders (absent with [failure] samples = "none").
+void failure_block(const DomainStats& d, std::string& out)
+{
+  const FailureStats& f = d.failures;
+  if (f.reports == 0) {
+    return;
+  }
+  std::string types;
+  for (const FailureCount& c : f.by_type) {
+    types += (types.empty() ? "" : ", ") + c.key + " " + thousands(c.reports);
+  }
+  out += row("Failures", thousands(f.reports) + (f.reports == 1 ? " failure report" : " failure reports")
+                           + " (" + types + ")");
+  out += "  " + pad_right("Failure sources", 37) + pad_left("reports", 15) + "\n";
+  for (const FailureCount& c : f.by_source) {
+    out += table_row(c.key, pad_left(thousands(c.reports), 15));
+  }
+  if (!f.newest.empty()) {
+    out += "  Newest failures\n";
+    for (const FailureSample& s : f.newest) {
+      std::string line = text::format_utc(s.time).substr(0, 16) + "  "
+                         + (s.source_ip.empty() ? std::string("?") : s.source_ip);
+      if (!s.auth_failure.empty()) {
+        line += " (" + s.auth_failure + ")";
+      }
+      out += "    " + fit(line, 76) + "\n";
+      if (s.from || s.subject) {
+        const std::string what = (s.from ? text::printable(*s.from) : std::string("?")) + ": "
+                                 + (s.subject ? text::printable(*s.subject) : std::string("?"));
+        out += "      " + fit(what, 74) + "\n";
+      }
+    }
+  }
+}
+
 } // namespace
 
 std::string summary_text(const Summary& summary)
@@ -169,6 +205,7 @@ std::string summary_text(const Summary& summary)
       selectors_block(d, out);
     }
     tls_block(d, out);
+    failure_block(d, out);
   }
   // Whatever a field held, no terminal escape reaches the screen.
   return text::printable(out, true);

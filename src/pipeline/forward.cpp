@@ -1,6 +1,8 @@
 #include "pipeline/forward.hpp"
 
+#include "formats/failure_json.hpp"
 #include "formats/gelf.hpp"
+#include "store/failure_queries.hpp"
 #include "store/forward_queries.hpp"
 
 #include <cerrno>
@@ -98,6 +100,11 @@ public:
       }
     }
     if (!m_stats.failure) {
+      if (auto r = failure_reports(); !r) {
+        return r.error();
+      }
+    }
+    if (!m_stats.failure) {
       if (auto r = advice(); !r) {
         return r.error();
       }
@@ -158,6 +165,26 @@ private:
       },
       [](const store::ForwardFailureRow& row) {
         return "TLS report " + row.report->report_id + " from " + row.report->org_name;
+      });
+  }
+
+  // DMARC failure (RUF) reports: one message each, timestamp its arrival.
+  Result<void> failure_reports()
+  {
+    std::vector<store::StoredFailure> page;
+    return stream(
+      ForwardStream::failure_reports, m_stats.failure_reports,
+      [&](int64_t after, int64_t until) {
+        return store::failure_page(m_db, after, until, m_batch, page);
+      },
+      page, [](const store::StoredFailure& row) { return row.time; },
+      [&](const store::StoredFailure& row, std::string& out) {
+        out += formats::gelf_failure(row.report, row.time, row.domain, m_host,
+                                     row_key(m_key, ForwardStream::failure_reports, row.id));
+      },
+      [](const store::StoredFailure& row) {
+        return "failure report from " + (row.report.reporter.empty() ? std::string("unknown")
+                                                                     : row.report.reporter);
       });
   }
 
@@ -423,11 +450,15 @@ std::string ForwardStats::to_line() const
           + count_of(records.sent, "DMARC record", "DMARC records") + ", "
           + count_of(policies.sent, "TLS policy", "TLS policies") + ", "
           + count_of(failures.sent, "TLS failure detail", "TLS failure details");
+  if (failure_reports.sent > 0) {
+    line += ", " + count_of(failure_reports.sent, "failure report", "failure reports");
+  }
   if (advice.sent > 0) {
     line += ", " + count_of(advice.sent, "finding", "findings");
   }
   line += ")";
-  const int64_t skipped = records.skipped + policies.skipped + failures.skipped;
+  const int64_t skipped =
+    records.skipped + policies.skipped + failures.skipped + failure_reports.skipped;
   if (skipped > 0) {
     line += ", " + std::to_string(skipped) + " older than --since passed over";
   }

@@ -1,7 +1,7 @@
 // The forward run: ⑤ store → GELF messages → ⑦ sink, every stored row exactly once per sink.
 //
 // Why this shape (issue 6, "exactly once"): each sink URL has a cursor per stream (DMARC
-// records, TLS policies, TLS failure details) in the database: the highest row id it has
+// records, TLS policies, TLS failure details, DMARC failure reports) in the database: the highest row id it has
 // confirmed. A run sends the rows above the cursor in id order, and moves the cursor only
 // over what the sink confirmed (gelf_sink.hpp: UDP written, TCP acknowledged, HTTP 2xx), in
 // a small transaction every `batch` messages and at the end. So:
@@ -51,15 +51,20 @@ struct ForwardStats
   ForwardStreamStats records;       // DMARC aggregate records
   ForwardStreamStats policies;      // TLS-RPT policies
   ForwardStreamStats failures;      // TLS-RPT failure details
+  ForwardStreamStats failure_reports; // DMARC failure (RUF) reports
   ForwardStreamStats advice;        // advisor findings
   int64_t reconnects = 0;           // failures recovered from within the run
   std::optional<Error> failure;     // the sink failed for good; the rest waits for next run
   bool dry_run = false;
 
-  int64_t sent() const { return records.sent + policies.sent + failures.sent + advice.sent; }
+  int64_t sent() const
+  {
+    return records.sent + policies.sent + failures.sent + failure_reports.sent + advice.sent;
+  }
   int64_t rejected() const
   {
-    return records.rejected + policies.rejected + failures.rejected + advice.rejected;
+    return records.rejected + policies.rejected + failures.rejected + failure_reports.rejected
+           + advice.rejected;
   }
   // "forwarded 1234 messages to udp://graylog:12201 (1200 DMARC records, 30 TLS policies,
   // 4 TLS failure details, 8 findings)" and what was passed over; a dry run says "would

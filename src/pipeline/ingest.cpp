@@ -1,11 +1,13 @@
 #include "pipeline/ingest.hpp"
 
 #include "core/checksum.hpp"
+#include "core/text.hpp"
 #include "decompress/decompress.hpp"
 #include "domain/alignment.hpp"
 #include "formats/dmarc_xml.hpp"
 #include "formats/tlsrpt_json.hpp"
 #include "mime/extract.hpp"
+#include "mime/failure.hpp"
 
 #include <memory>
 
@@ -200,11 +202,34 @@ ParsedMessage parse_input(std::string_view bytes, MessageMeta meta, const Limits
     }
     if (out.aggregates.empty() && out.tls.empty() && message->is_failure_report) {
       out.failure_report = true;
-      out.failure_raw_gzip = std::make_shared<const std::string>(decompress::gzip(bytes));
+      auto failure = mime::parse_failure_report(mail, limits);
+      if (failure) {
+        mime::apply_sample_policy(*failure, limits.failure_samples);
+        out.failure = std::move(*failure);
+      } else {
+        // Recognised (a multipart/report of report-type feedback-report) but without the
+        // fields of either form: stored with what the mail itself says.
+        FailureReport bare;
+        bare.format = "unknown";
+        std::string_view from = message->from;
+        if (const auto open = from.find('<'); open != std::string_view::npos) {
+          from = from.substr(open + 1, from.find('>', open) - open - 1);
+        }
+        bare.reporter = text::to_lower(text::trim(from));
+        out.failure = std::move(bare);
+      }
+      // The whole mail holds the sample: it is kept only when samples are kept in full.
+      if (limits.failure_samples == FailureSamples::full) {
+        out.failure_raw_gzip = std::make_shared<const std::string>(decompress::gzip(bytes));
+      }
       return out;
     }
     if (message->attachments.empty()) {
-      collector.fail(make_error(ErrorKind::not_a_report, "no report attachment in the message"));
+      collector.fail(make_error(ErrorKind::not_a_report,
+                                message->other_feedback_type.empty()
+                                  ? std::string("no report attachment in the message")
+                                  : "ARF feedback report of type '" + message->other_feedback_type
+                                      + "', not a DMARC failure report"));
     }
   }
   if (out.aggregates.empty() && out.tls.empty()) {

@@ -274,6 +274,7 @@ std::string_view to_string(ForwardStream stream)
   case ForwardStream::tls_policies: return "tls_policies";
   case ForwardStream::tls_failures: return "tls_failures";
   case ForwardStream::advice: return "advice";
+  case ForwardStream::failure_reports: return "failure_reports";
   }
   return "unknown";
 }
@@ -530,6 +531,8 @@ Result<int64_t> max_row_id(Database& db, ForwardStream stream)
   case ForwardStream::tls_policies: return db.connection().query_int(k_max_policy);
   case ForwardStream::tls_failures: return db.connection().query_int(k_max_failure);
   case ForwardStream::advice: return int64_t{0};
+  case ForwardStream::failure_reports:
+    return db.connection().query_int("SELECT coalesce(max(id), 0) FROM failure_reports");
   }
   return make_error(ErrorKind::internal, "unknown forward stream");
 }

@@ -25,9 +25,10 @@ namespace dmarc::store {
 
 // What the forwarder sends, each with its own cursor. `advice` is not a table: its cursor
 // holds the Unix day whose advisor findings were sent.
-enum class ForwardStream { aggregate_records, tls_policies, tls_failures, advice };
+enum class ForwardStream { aggregate_records, tls_policies, tls_failures, advice, failure_reports };
 
-// The table name: "aggregate_records", "tls_policies", "tls_failures"; "advice".
+// The table name: "aggregate_records", "tls_policies", "tls_failures", "failure_reports";
+// "advice".
 std::string_view to_string(ForwardStream stream);
 
 struct ForwardRecordRow

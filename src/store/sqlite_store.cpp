@@ -1,5 +1,6 @@
 #include "store/sqlite_store.hpp"
 
+#include "core/checksum.hpp"
 #include "core/json_text.hpp"
 #include "store/rollups.hpp"
 #include "store/sqlite.hpp"
@@ -48,8 +49,57 @@ constexpr const char* k_insert_failure =
   " receiving_mx_helo, receiving_ip, failed_session_count, additional_information,"
   " failure_reason_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr const char* k_insert_failure_report =
-  "INSERT INTO failure_reports (message, subject, raw_gzip) VALUES (?1, ?2, ?3)"
-  " ON CONFLICT (message) DO NOTHING";
+  "INSERT INTO failure_reports (message, subject, raw_gzip, dedup_key, format, reporter,"
+  " report_date, time, domain, feedback_type, user_agent, version, original_envelope_id,"
+  " original_mail_from, original_rcpt_to, arrival_date, arrival_ts, reporting_mta, source_ip,"
+  " authentication_results, reported_domain, reported_uri, delivery_result, auth_failure,"
+  " dkim_domain, dkim_identity, dkim_selector, spf_dns, identity_alignment, samples,"
+  " sample_headers_only, sample_truncated, sample_from, sample_to, sample_subject, sample_date,"
+  " sample_message_id, sample_headers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+  " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,"
+  " ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)"
+  " ON CONFLICT DO NOTHING";
+
+// The deduplication key of a failure report (sql/0007_failure_reports.sql).
+std::string failure_key(const FailureReport& f, const MessageMeta& meta)
+{
+  const OptString& id = f.sample_message_id ? f.sample_message_id : f.report_message_id;
+  if (!id || id->empty()) {
+    return "c:" + meta.checksum;
+  }
+  std::string key = f.reporter + "\n" + f.source_ip.value_or("") + "\n";
+  key += f.arrival ? std::to_string(*f.arrival) : f.arrival_date.value_or("");
+  key += "\n" + *id;
+  // Hashed: the key must not keep the sample's Message-ID (samples = "none").
+  return "r:" + checksum(key);
+}
+
+OptString joined(const std::vector<std::string>& items, std::string_view separator)
+{
+  if (items.empty()) {
+    return std::nullopt;
+  }
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) {
+      out.append(separator);
+    }
+    out.append(item);
+  }
+  return out;
+}
+
+std::string domain_of(const FailureReport& f)
+{
+  if (f.reported_domain.empty()) {
+    return {};
+  }
+  std::string d = f.reported_domain.front();
+  while (!d.empty() && d.back() == '.') {
+    d.pop_back();
+  }
+  return d;
+}
 
 std::string join(const std::vector<std::string>& items, std::string_view separator)
 {
@@ -104,6 +154,14 @@ void pack_auth_results(const AggregateRecord& r, std::string& out)
 }
 
 // Counts above 2^63 - 1 cannot be stored in an SQLite INTEGER; clamp rather than wrap.
+OptString non_empty(std::string value)
+{
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 int64_t to_db_count(uint64_t count)
 {
   constexpr auto max = static_cast<uint64_t>(INT64_MAX);
@@ -215,9 +273,51 @@ Result<StoreOutcome> SqliteStore::store_in_transaction(const ParsedMessage& mess
     if (!insert) {
       return insert.error();
     }
-    (*insert)->bind(1, outcome.message_row).bind_static(2, meta.subject);
-    (*insert)->bind_blob(3, message.failure_raw_gzip ? std::string_view(*message.failure_raw_gzip)
-                                                     : std::string_view());
+    const FailureReport empty_report;
+    const FailureReport& f = message.failure ? *message.failure : empty_report;
+    Statement& st = **insert;
+    st.bind(1, outcome.message_row).bind_static(2, meta.subject);
+    if (message.failure_raw_gzip) {
+      st.bind_blob(3, std::string_view(*message.failure_raw_gzip));
+    } else {
+      st.bind_null(3);
+    }
+    const std::string key = failure_key(f, meta);
+    const OptString domain = non_empty(domain_of(f));
+    const OptString rcpt_to = joined(f.original_rcpt_to, "\n");
+    const OptString auth_results = joined(f.authentication_results, "\n");
+    const OptString reported_domain = joined(f.reported_domain, "\n");
+    const OptString reported_uri = joined(f.reported_uri, "\n");
+    const OptString auth_failure = joined(f.auth_failure, ",");
+    const OptString spf_dns = joined(f.spf_dns, "\n");
+    const int64_t time = f.arrival ? *f.arrival : f.report_time ? *f.report_time : now;
+    st.bind_static(4, key).bind_static(5, f.format).bind_static(6, f.reporter);
+    st.bind_static(7, f.report_date).bind(8, time).bind_static(9, domain);
+    st.bind_static(10, f.feedback_type).bind_static(11, f.user_agent).bind_static(12, f.version);
+    st.bind_static(13, f.original_envelope_id).bind_static(14, f.original_mail_from);
+    st.bind_static(15, rcpt_to).bind_static(16, f.arrival_date).bind(17, f.arrival);
+    st.bind_static(18, f.reporting_mta).bind_static(19, f.source_ip);
+    st.bind_static(20, auth_results).bind_static(21, reported_domain);
+    st.bind_static(22, reported_uri).bind_static(23, f.delivery_result);
+    st.bind_static(24, auth_failure).bind_static(25, f.dkim_domain);
+    st.bind_static(26, f.dkim_identity).bind_static(27, f.dkim_selector);
+    st.bind_static(28, spf_dns).bind_static(29, f.identity_alignment);
+    st.bind_static(30, to_string(f.samples));
+    if (f.has_sample) {
+      st.bind(31, int64_t{f.sample_headers_only ? 1 : 0});
+      st.bind(32, int64_t{f.sample_truncated ? 1 : 0});
+    } else {
+      st.bind_null(31);
+      st.bind_null(32);
+    }
+    st.bind_static(33, f.sample_from).bind_static(34, f.sample_to);
+    st.bind_static(35, f.sample_subject).bind_static(36, f.sample_date);
+    st.bind_static(37, f.sample_message_id);
+    if (f.sample_headers.empty()) {
+      st.bind_null(38);
+    } else {
+      st.bind_static(38, f.sample_headers);
+    }
     if (auto r = (*insert)->run(); !r) {
       return r.error();
     }

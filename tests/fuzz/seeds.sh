@@ -23,6 +23,7 @@ add() {
 }
 
 add mime_fuzz "$fx"/mail/*.eml
+add mime_fuzz "$fx"/failure/*.eml
 add decompress_fuzz "$fx"/bad/*.gz "$fx"/bad/*.zip "$fx"/bad/random.bin "$fx"/dmarc/archive-* \
   "$fx"/mail/payload/*
 add formats_dmarc_xml_fuzz "$fx"/dmarc/*.xml "$fx"/bad/xml-* "$fx"/expected/*.xml \

@@ -133,11 +133,11 @@ TEST_CASE("a DMARC record message has the values of parsedmarc's CSV row for it"
         continue;
       }
       if (column == "begin_date" || column == "end_date") {
-        // Times are numbers, Unix seconds; the CSV has them as "YYYY-MM-DD HH:MM:SS".
+        // Times are numbers, Unix seconds; the CSV has them as ISO 8601 UTC with the zone.
         REQUIRE(std::holds_alternative<double>(fields.at("_" + column)));
         CHECK(gelf_text(fields, "_" + column)
               == std::to_string(column == "begin_date" ? report.begin : report.end));
-        CHECK(row[c] == (column == "begin_date" ? "2023-11-14 22:13:20" : "2023-11-15 22:13:19"));
+        CHECK(row[c] == (column == "begin_date" ? "2023-11-14T22:13:20Z" : "2023-11-15T22:13:19Z"));
         continue;
       }
       CAPTURE(column);
