@@ -448,7 +448,7 @@ TEST_CASE("two accounts; mailboxes with a space and non-ASCII names; the passwor
   env.env["DMARCCTL_TEST_TLS_PASSWORD"] = k_password;
   const RunResult r = dmarcctl({"-c", config, "-vv", "fetch"}, env);
   INFO(all_output(r));
-  CHECK(r.exit_code == 3);
+  CHECK(r.exit_code == 0); // the non-report went to the invalid mailbox: handled
   CHECK(contains(r.err, "fetched 5 messages from 2 accounts: 4 reports imported (3 DMARC, 1 TLS)"));
   CHECK(contains(r.err, "SELECT \"Report Box\""));
   CHECK(contains(r.err, "SELECT \"Berichte/Pr&APw-fung\""));
@@ -496,7 +496,7 @@ TEST_CASE("'.' as hierarchy separator, and a server without MOVE: COPY, STORE an
   const std::string config = write_config(dir, {a});
   const RunResult r = dmarcctl({"-c", config, "-vv", "fetch"});
   INFO(all_output(r));
-  CHECK(r.exit_code == 3);
+  CHECK(r.exit_code == 0); // the non-report went to the invalid mailbox: handled
   CHECK(contains(r.err, "UID COPY 1:3 \"Archive.DMARC\""));
   CHECK(contains(r.err, "UID STORE 1:3 +FLAGS.SILENT (\\Deleted)"));
   CHECK(contains(r.err, "UID EXPUNGE 1:3"));
@@ -916,7 +916,7 @@ TEST_CASE("config check --connect logs in, opens every mailbox and makes archive
   CHECK(contains(r.out, dmarc + "archive \"Archive/DMARC\": created\n"));
   CHECK(contains(r.out, dmarc + "invalid \"Invalid\": created\n"));
   CHECK(contains(r.out, tls + "login OK\n"));
-  CHECK(contains(r.err, tls + "select \"Reprts\" failed: "));
+  CHECK(contains(r.err, tls + "examine \"Reprts\" failed: "));
   CHECK(contains(r.err, "the account has: \"INBOX\""));
   CHECK(contains(r.err, "1 account of 2 failed the connection check"));
   CHECK(dc.status("dmarc", "Archive/DMARC", "messages") == 0);
@@ -963,11 +963,19 @@ TEST_CASE("run imports [[local]] Maildirs and moves stored and invalid mails to 
   CHECK(contains(again.err, "0 duplicates"));
   CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 3);
 
-  // after = "leave": nothing moves.
+  // after = "leave" (the default): nothing moves; the next run finds it stored.
+  const std::string other = dir / "vmail/tls/Maildir";
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    fs::create_directories(other + "/" + sub);
+  }
+  write_file(other + "/new/1700000004.M5.host", report_mail("local-4"));
   write_file(config_path, "[database]\npath = " + toml(dir / "reports.sqlite") + "\n\n[[local]]\n"
-                          "paths = [" + toml(maildir) + "]\n");
-  write_file(maildir + "/new/1700000004.M5.host", report_mail("local-4"));
+                          "paths = [" + toml(other) + "]\n");
   const RunResult leave = dmarcctl({"-c", config_path, "run"});
+  INFO(all_output(leave));
   CHECK(leave.exit_code == 0);
-  CHECK(fs::exists(maildir + "/new/1700000004.M5.host"));
+  CHECK(fs::exists(other + "/new/1700000004.M5.host"));
+  const RunResult leave_again = dmarcctl({"-c", config_path, "-v", "run"});
+  CHECK(contains(leave_again.err, "local local1: 0 reports imported (0 DMARC, 0 TLS), 0 records, 1 duplicate"));
+  CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 4);
 }
