@@ -61,13 +61,23 @@ ExitCode run(Context& ctx, const AdviseArgs& args)
   OptString only;
   if (!args.domain.empty()) {
     only = args.domain;
+    if (auto known = require_known_domain(**db, domain_key(args.domain), *config); !known) {
+      return fail(known.error());
+    }
   }
   auto advice = compute_advice(**db, **config, only, as_of_day);
   if (!advice) {
     return fail(advice.error());
   }
-  const std::string text = args.format == "json" ? formats::advice_to_json(*advice)
-                                                 : output::advice_text(*advice);
+  std::string text = args.format == "json" ? formats::advice_to_json(*advice)
+                                           : output::advice_text(*advice);
+  if (args.format != "json" && advice->domains.empty()) {
+    auto hint = empty_period_hint(**db, as_of_day - advice->window_days + 1, as_of_day, false);
+    if (!hint) {
+      return fail(hint.error());
+    }
+    text += *hint + "\n";
+  }
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   return args.exit_code && advice->regression() ? ExitCode::regression : ExitCode::ok;
@@ -164,7 +174,8 @@ void register_advise(CLI::App& app, Context& ctx, int& exit_code)
     "regression (a published policy hurts your own mail), done (strictest step, healthy).\n"
     "Authorized senders come from [[domain]] blocks, or are inferred without one.\n"
     "Example: dmarcctl advise --domain example.com\n"
-    "         dmarcctl advise --format json --exit-code   # for monitoring");
+    "         dmarcctl advise --format json --exit-code   # for monitoring\n"
+    "Exit status: 0 ok, 1 error, 2 usage error, 4 a regression (with --exit-code).");
   cmd->callback([&ctx, &exit_code, args] { exit_code = to_int(run(ctx, *args)); });
 }
 

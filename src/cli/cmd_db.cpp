@@ -1,5 +1,6 @@
 // dmarcctl db migrate|check|vacuum: database maintenance.
 #include "cli/context.hpp"
+#include "core/text.hpp"
 #include "core/log.hpp"
 #include "store/queries.hpp"
 
@@ -54,6 +55,15 @@ ExitCode check(Context& ctx)
               static_cast<long long>(n->tls_reports), static_cast<long long>(n->tls_policies),
               static_cast<long long>(n->tls_success), static_cast<long long>(n->tls_failure));
   std::printf("failure reports:  %lld\n", static_cast<long long>(n->failure_reports));
+  // A report key stored twice with different content: the first is kept, the user judges.
+  auto conflicts = store::conflicts(**db);
+  if (!conflicts) {
+    return fail(conflicts.error());
+  }
+  std::printf("conflicting duplicates: %lld\n", static_cast<long long>(n->conflicts));
+  for (const std::string& line : *conflicts) {
+    std::printf("  %s\n", text::printable(line).c_str());
+  }
   return *integrity == "ok" ? ExitCode::ok : ExitCode::error;
 }
 
@@ -79,6 +89,9 @@ void register_db(CLI::App& app, Context& ctx, int& exit_code)
   db->add_subcommand("migrate", "Create the database or apply pending schema migrations")
     ->callback([&ctx, &exit_code] { exit_code = to_int(migrate(ctx)); });
   db->add_subcommand("check", "Run the integrity check and print row counts (exit 1 if damaged)")
+    ->footer("Also lists the conflicting duplicates: reports stored twice under one key with\n"
+             "different content (the first one is kept).\n"
+             "Exit status: 0 ok, 1 error or a damaged database, 2 usage error.")
     ->callback([&ctx, &exit_code] { exit_code = to_int(check(ctx)); });
   db->add_subcommand("vacuum", "Rebuild the file to reclaim free space")
     ->callback([&ctx, &exit_code] { exit_code = to_int(vacuum(ctx)); });

@@ -85,6 +85,8 @@ void add(pipeline::ImportStats& sum, const pipeline::ImportStats& s)
   sum.duplicates += s.duplicates;
   sum.failure_reports += s.failure_reports;
   sum.rejected += s.rejected;
+  sum.not_reports += s.not_reports;
+  sum.conflicts += s.conflicts;
   sum.unreadable += s.unreadable;
   sum.partial += s.partial;
   sum.bytes += s.bytes;
@@ -174,6 +176,19 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   pipeline::ImportOptions import_options;
   import_options.limits = ctx.limits();
   import_options.on_rejected = [&](const std::string& line) { log::diagnostic(with_uid(line)); };
+  import_options.name_messages = true;
+  // A mail without any report (spam to the report address) that goes to the invalid
+  // mailbox is handled: said with -v, no exit 3 (cron would mail the admin every night).
+  const bool moves_invalid = !account.invalid.empty();
+  import_options.on_not_a_report = [&, moves_invalid](const std::string& line) {
+    if (moves_invalid) {
+      log::verbose(with_uid(line));
+    } else {
+      log::diagnostic(with_uid(line));
+    }
+  };
+  import_options.on_conflict = [&](const std::string& line) { log::info(with_uid(line)); };
+  import_options.on_note = [&](const std::string& line) { log::verbose(with_uid(line)); };
   import_options.on_warning = [&](const std::string& line) { log::error("warning: " + with_uid(line)); };
   // Per message only at -vv: a mailbox may hold thousands (-v says what each mailbox did).
   import_options.on_stored = [&](const std::string& line) { log::debug(with_uid(line)); };
@@ -200,6 +215,7 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
     fatal = stats.error().kind == ErrorKind::database;
   }
   for (const fetch::MailboxOutcome& outcome : source.outcomes()) {
+    report.moved_to_invalid += outcome.to_invalid;
     if (outcome.error) {
       log::error(label + ": " + outcome.error->detail);
       ++report.mailboxes_failed;
@@ -247,7 +263,14 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
     report.summary += "; " + text::plural(report.mailboxes_failed, "mailbox", "mailboxes") + " failed";
   }
   const bool something_failed = report.accounts_failed > 0 || report.mailboxes_failed > 0;
-  report.attention = something_failed || s.rejected > 0 || s.partial > 0;
+  // Mails without a report that went to the invalid mailbox are handled; a report that
+  // could not be stored (corrupt, invalid, too large) and mails left in place are not.
+  const int64_t handled = std::min(s.not_reports, report.moved_to_invalid);
+  if (handled > 0) {
+    report.summary += "; " + text::plural(handled, "mail", "mails")
+                      + " without a report moved to the invalid mailbox";
+  }
+  report.attention = something_failed || s.rejected - handled > 0 || s.partial > 0;
   report.database_failed = fatal;
   // Nothing could be done: no account logged in, or every mailbox failed (a mistyped
   // mailbox name, say), and not one message was read.
@@ -330,7 +353,21 @@ ExitCode run_fetch(Context& ctx, const FetchArgs& args)
     const bool known = std::any_of(c.imap.begin(), c.imap.end(),
                                    [&](const config::ImapAccount& a) { return a.name == name; });
     if (!known) {
-      return fail(make_error(ErrorKind::usage, "no [[imap]] account named \"" + name + "\""));
+      // Which accounts there are, and the one that was meant when it is near.
+      std::string list;
+      std::string hint;
+      std::size_t best = 3;
+      for (const config::ImapAccount& a : c.imap) {
+        list += (list.empty() ? "\"" : ", \"") + a.name + "\"";
+        if (const std::size_t d = text::edit_distance(name, a.name); d < best) {
+          best = d;
+          hint = a.name;
+        }
+      }
+      return fail(make_error(ErrorKind::usage,
+                             "no [[imap]] account named \"" + name + "\""
+                               + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)")
+                               + "; the configuration has " + list));
     }
   }
   auto lock = acquire_run_lock(ctx, c);

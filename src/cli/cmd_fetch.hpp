@@ -17,6 +17,7 @@ struct FetchReport
   int accounts_failed = 0;         // could not log in, or the connection broke
   int mailboxes_failed = 0;        // a mailbox could not be finished
   int mailboxes_done = 0;          // mailboxes read through without an error
+  int64_t moved_to_invalid = 0;    // rejected mails moved to the invalid mailbox
   bool attention = false;          // something failed or was rejected
   bool database_failed = false;    // the store failed: the run stopped
   std::string summary;             // "fetched 25 messages from 2 accounts: 24 reports imported ..."

@@ -1,5 +1,6 @@
 // dmarcctl import PATH... | -: local files, Maildirs, mboxes, directories or stdin → store.
-#include "cli/context.hpp"
+#include "cli/cmd_import.hpp"
+#include "core/text.hpp"
 #include "core/log.hpp"
 #include "fetch/local_source.hpp"
 #include "pipeline/import.hpp"
@@ -26,6 +27,7 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   }
   store::SqliteStore sink(**db, *ctx.clock);
   fetch::LocalSource source(args.paths, ctx.limits());
+  source.skip_database_files(ctx.database_path());
 
   pipeline::ImportOptions options;
   options.limits = ctx.limits();
@@ -34,6 +36,8 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   options.on_warning = [](const std::string& line) { log::error("warning: " + line); };
   options.on_unreadable = [](const std::string& line) { log::error(line); };
   options.on_stored = [](const std::string& line) { log::verbose(line); };
+  options.on_conflict = [](const std::string& line) { log::info(line); };
+  options.on_note = [](const std::string& line) { log::verbose(line); };
   options.on_progress = [](const pipeline::ImportStats& stats) {
     if (!log::progress_due()) {
       return;
@@ -54,6 +58,61 @@ ExitCode run(Context& ctx, const ImportArgs& args)
 }
 
 } // namespace
+
+LocalReport import_local_sources(Context& ctx, store::Database& db, const config::Config& config)
+{
+  LocalReport report;
+  store::SqliteStore sink(db, *ctx.clock);
+  for (const config::LocalSource& local : config.local) {
+    fetch::LocalSource source(local.paths, ctx.limits());
+    source.skip_database_files(ctx.database_path());
+    fetch::MaildirActions actions;
+    actions.archive = local.after == config::AfterAction::move ? local.archive : std::string();
+    actions.invalid = local.invalid;
+    source.set_maildir_actions(actions);
+
+    pipeline::ImportOptions options;
+    options.limits = ctx.limits();
+    options.name_messages = true;
+    options.on_rejected = [](const std::string& line) { log::diagnostic(line); };
+    // A mail without any report that goes to the invalid folder is handled (-v only).
+    options.on_not_a_report = [&local](const std::string& line) {
+      if (local.invalid.empty()) {
+        log::diagnostic(line);
+      } else {
+        log::verbose(line);
+      }
+    };
+    options.on_warning = [](const std::string& line) { log::error("warning: " + line); };
+    options.on_unreadable = [](const std::string& line) { log::error(line); };
+    options.on_stored = [](const std::string& line) { log::debug(line); };
+    options.on_conflict = [](const std::string& line) { log::info(line); };
+    options.on_note = [](const std::string& line) { log::verbose(line); };
+    auto stats = pipeline::run_import(source, sink, options);
+    if (!stats) {
+      log::error("local " + local.name + ": " + stats.error().detail);
+      report.code = ExitCode::error;
+      report.attention = true;
+      return report;
+    }
+    for (const std::string& problem : source.move_errors()) {
+      log::error("local " + local.name + ": " + problem);
+    }
+    const int64_t handled = local.invalid.empty() ? 0 : stats->not_reports;
+    const bool attention = stats->rejected - handled > 0 || stats->partial > 0
+                           || stats->unreadable > 0 || !source.move_errors().empty();
+    std::string line = "local " + local.name + ": " + stats->to_line();
+    if (source.moved() > 0) {
+      line += "; " + text::plural(source.moved(), "message", "messages") + " moved";
+    }
+    report.summary += (report.summary.empty() ? "" : "\n") + line;
+    if (attention) {
+      report.attention = true;
+      report.code = ExitCode::partial;
+    }
+  }
+  return report;
+}
 
 void register_import(CLI::App& app, Context& ctx, int& exit_code)
 {

@@ -1,4 +1,4 @@
-// dmarcctl run: the nightly job, read top to bottom — lock, fetch, forward, advise.
+// dmarcctl run: the nightly job, read top to bottom — lock, local, fetch, forward, advise.
 //
 // Why one command: cron and systemd timers want one line and one exit status. The lock
 // ([database] lock_file, default "<database>.lock", flock) keeps two runs (or a run and a
@@ -8,6 +8,7 @@
 // and a summary.
 #include "cli/cmd_advise.hpp"
 #include "cli/cmd_fetch.hpp"
+#include "cli/cmd_import.hpp"
 #include "core/log.hpp"
 
 #include <CLI/CLI.hpp>
@@ -54,6 +55,18 @@ ExitCode run_nightly(Context& ctx)
   const bool chatty = log::progress_enabled() || log::level() >= log::Level::verbose;
   ExitCode code = ExitCode::ok;
 
+  // step: local — [[local]] Maildirs on this host → store (cmd_import.cpp).
+  if (!c.local.empty()) {
+    const LocalReport local = import_local_sources(ctx, **db, c);
+    if ((chatty || local.attention) && !local.summary.empty()) {
+      log::info(local.summary);
+    }
+    code = worst(code, local.code);
+    if (local.code == ExitCode::error) {
+      return code;
+    }
+  }
+
   // step: fetch — IMAP mailboxes → store.
   if (c.imap.empty()) {
     log::verbose("fetch: no [[imap]] accounts configured; skipped");
@@ -87,7 +100,8 @@ ExitCode run_nightly(Context& ctx)
 void register_run(CLI::App& app, Context& ctx, int& exit_code)
 {
   CLI::App* cmd = app.add_subcommand(
-    "run", "The nightly job: fetch new reports, forward them to GELF, print the advisor's findings");
+    "run", "The nightly job: import [[local]] Maildirs, fetch new reports, forward them to GELF, "
+           "print the advisor's findings");
   cmd->footer(
     "Takes the run lock ([database] lock_file, default <database>.lock): a second run while\n"
     "one is active exits 1 with \"already running\". Prints nothing under cron unless\n"

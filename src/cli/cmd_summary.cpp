@@ -69,6 +69,11 @@ ExitCode run(Context& ctx, const SummaryArgs& args)
   if (std::string d = domain_key(args.domain); !d.empty()) {
     only = std::move(d);   // "Example.COM." is the domain the reports name "example.com"
   }
+  if (only) {
+    if (auto known = require_known_domain(**db, *only, nullptr); !known) {
+      return fail(known.error());
+    }
+  }
   auto names = store::stats_domains(**db, window, only);
   if (!names) {
     return fail(names.error());
@@ -104,6 +109,14 @@ ExitCode run(Context& ctx, const SummaryArgs& args)
     text = output::summary_csv(summary);
   } else {
     text = output::summary_text(summary);
+    if (summary.domains.empty()) {
+      // Not a bare "No reports": what is stored, and the option that shows it.
+      auto hint = empty_period_hint(**db, window.from_day, window.to_day, true);
+      if (!hint) {
+        return fail(hint.error());
+      }
+      text += *hint + "\n";
+    }
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
   return ExitCode::ok;

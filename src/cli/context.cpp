@@ -1,7 +1,9 @@
 #include "cli/context.hpp"
 
 #include "core/log.hpp"
+#include "core/stats.hpp"
 #include "core/text.hpp"
+#include "store/queries.hpp"
 
 namespace dmarc::cli {
 
@@ -95,6 +97,55 @@ std::string domain_key(std::string_view name)
     name.remove_suffix(1);
   }
   return text::to_lower(name);
+}
+
+Result<std::string> empty_period_hint(store::Database& db, int64_t from_day, int64_t to_day,
+                                      bool with_since)
+{
+  auto extent = store::stored_extent(db);
+  if (!extent) {
+    return extent.error();
+  }
+  if (extent->reports == 0) {
+    return std::string("The database holds no reports yet (run `dmarcctl import` or `fetch`).");
+  }
+  const std::string first = text::format_date(extent->first_begin);
+  const std::string last = text::format_date(extent->last_end);
+  std::string hint = "The database holds " + text::plural(extent->reports, "report", "reports")
+                     + " from " + first + " to " + last + " (UTC); see them with ";
+  if (with_since && unix_day(extent->last_end) < from_day) {
+    hint += "--since " + first + " or --as-of " + last + ".";
+  } else {
+    hint += "--as-of " + last + ".";
+  }
+  (void)to_day;
+  return hint;
+}
+
+Result<void> require_known_domain(store::Database& db, const std::string& domain,
+                                  const config::Config* config)
+{
+  if (config != nullptr) {
+    for (const config::DomainSettings& d : config->domains) {
+      if (domain_key(d.name) == domain) {
+        return {};
+      }
+    }
+  }
+  auto known = store::known_domains(db);
+  if (!known) {
+    return known.error();
+  }
+  std::string list;
+  for (const std::string& name : *known) {
+    if (name == domain) {
+      return {};
+    }
+    list += (list.empty() ? "" : ", ") + name;
+  }
+  return make_error(ErrorKind::usage, "--domain " + domain + ": no reports for this domain; "
+                                        + (list.empty() ? std::string("the database holds none yet")
+                                                        : "known domains: " + list));
 }
 
 } // namespace dmarc::cli

@@ -56,6 +56,17 @@ std::optional<int64_t> parse_since(const std::string& text, int64_t now);
 // as summary, advise and export match it.
 std::string domain_key(std::string_view name);
 
+// What to say when a period holds no report: how many reports the database holds, their
+// date range and the option that shows them ("--since D or --as-of D" when `with_since`,
+// else "--as-of D"). `from_day`/`to_day` are the period's UTC days.
+Result<std::string> empty_period_hint(store::Database& db, int64_t from_day, int64_t to_day,
+                                      bool with_since);
+
+// A --domain the database has no report for and the config does not name: a usage error
+// that lists the known domains. `domain` is already a domain_key.
+Result<void> require_known_domain(store::Database& db, const std::string& domain,
+                                  const config::Config* config);
+
 // Each subcommand registers itself on the app; the callback stores the exit code.
 void register_import(CLI::App& app, Context& ctx, int& exit_code);
 void register_export(CLI::App& app, Context& ctx, int& exit_code);

@@ -10,16 +10,35 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
+// The commands a command group offers (the app itself, `db`, `config`), in the order they
+// were registered: derived from CLI11, so a command added later is listed without change.
+std::vector<const CLI::App*> commands_of(const CLI::App& group)
+{
+  return group.get_subcommands([](const CLI::App*) { return true; });
+}
+
+std::string command_list(const CLI::App& group)
+{
+  std::string out;
+  for (const CLI::App* sub : commands_of(group)) {
+    out += (out.empty() ? "" : ", ") + sub->get_name();
+  }
+  return out;
+}
+
 // "did you mean 'import'?" for a mistyped subcommand.
-std::string suggestion(const CLI::App& app, const std::string& word)
+std::string suggestion(const CLI::App& group, const std::string& word)
 {
   std::string best;
   std::size_t best_distance = 3;
-  for (const CLI::App* sub : app.get_subcommands({})) {
+  for (const CLI::App* sub : commands_of(group)) {
     const std::size_t d = dmarc::text::edit_distance(word, sub->get_name());
     if (d < best_distance) {
       best_distance = d;
@@ -27,6 +46,73 @@ std::string suggestion(const CLI::App& app, const std::string& word)
     }
   }
   return best;
+}
+
+// "dmarcctl", "dmarcctl db": how the group is typed.
+std::string command_path(const CLI::App& group)
+{
+  std::string path = group.get_name();
+  for (const CLI::App* up = group.get_parent(); up != nullptr; up = up->get_parent()) {
+    path = up->get_name() + " " + path;
+  }
+  return path;
+}
+
+// "dmarcctl db: unknown command 'foo'" with the list of commands, or "a command is
+// required" with it, for a word that names no command of `group`.
+std::string unknown_command(const CLI::App& group, const std::string& word)
+{
+  std::string message = command_path(group) + ": ";
+  if (word.empty()) {
+    message += "a command is required: " + command_list(group);
+  } else {
+    message += "unknown command '" + word + "'";
+    if (std::string hint = suggestion(group, word); !hint.empty()) {
+      message += " (did you mean '" + hint + "'?)";
+    }
+    message += "\nCommands: " + command_list(group);
+  }
+  return message + "\nRun `" + command_path(group) + " --help` for usage.";
+}
+
+// The command group the parse reached: the app, or the deepest parsed subcommand that
+// itself has commands (`db`, `config`); nullptr when it reached a leaf command.
+const CLI::App* reached_group(const CLI::App& app)
+{
+  const CLI::App* at = &app;
+  for (;;) {
+    const auto parsed = at->get_subcommands();
+    if (parsed.empty()) {
+      break;
+    }
+    at = parsed.front();
+  }
+  return commands_of(*at).empty() ? nullptr : at;
+}
+
+// Appends to every command's --help the global options (taken from `app`, so they stay
+// in step) and, unless the command states its own, the exit codes every command has.
+void add_global_help(CLI::App& app, CLI::App& cmd)
+{
+  for (CLI::App* sub : cmd.get_subcommands([](CLI::App*) { return true; })) {
+    std::string globals = "Global options (before or after the command):\n";
+    for (const CLI::Option* opt : app.get_options()) {
+      const std::string name = opt->get_name(false, true);
+      if (name == "-h,--help" || name == "--version") {
+        continue;
+      }
+      std::string left = "  " + name + (opt->get_type_size() != 0 ? " " + opt->get_type_name() : "");
+      left.resize(std::max<std::size_t>(left.size() + 1, 22), ' ');
+      globals += left + opt->get_description() + "\n";
+    }
+    std::string footer = sub->get_footer();
+    if (!commands_of(*sub).empty()) {
+      add_global_help(app, *sub);
+    } else if (footer.find("Exit status:") == std::string::npos) {
+      footer += std::string(footer.empty() ? "" : "\n") + "Exit status: 0 ok, 1 error, 2 usage error.";
+    }
+    sub->footer(globals + (footer.empty() ? "" : "\n" + footer));
+  }
 }
 
 } // namespace
@@ -67,6 +153,31 @@ int main(int argc, char** argv)
   cli::register_run(app, ctx, exit_code);
   cli::register_forward(app, ctx, exit_code);
 
+  // `dmarcctl help [COMMAND...]`: the --help of that command (registered last, so every
+  // command above is one it can name).
+  auto help_words = std::make_shared<std::vector<std::string>>();
+  CLI::App* help = app.add_subcommand("help", "Show the help of dmarcctl or of a command");
+  help->add_option("command", *help_words, "The command (and subcommand), e.g. `db check`");
+  help->fallthrough(false); // `help db check`: the words are help's, not commands to run
+  help->callback([&app, &exit_code, help_words] {
+    const CLI::App* at = &app;
+    for (const std::string& word : *help_words) {
+      const auto found = const_cast<CLI::App*>(at)->get_subcommands(
+        [&word](CLI::App* sub) { return sub->get_name() == word; });
+      if (found.empty()) {
+        std::fprintf(stderr, "%s\n", unknown_command(*at, word).c_str());
+        exit_code = to_int(ExitCode::usage);
+        return;
+      }
+      at = found.front();
+    }
+    // The formatter directly: App::help() would hand over to the selected command (help).
+    const std::string text =
+      at->get_formatter()->make_help(at, command_path(*at), CLI::AppFormatMode::Normal);
+    std::fputs(text.c_str(), stdout);
+  });
+  add_global_help(app, app);
+
   app.parse_complete_callback([&] {
     if (ctx.quiet) {
       log::set_level(log::Level::quiet);
@@ -99,23 +210,25 @@ int main(int argc, char** argv)
         return to_int(ExitCode::usage);
       }
     }
-    // A mistyped command shows up as an unexpected argument or a missing subcommand.
-    std::string message = e.what();
-    for (int i = 1; i < argc; ++i) {
-      const std::string word = argv[i];
-      if (word.empty() || word[0] == '-') {
-        continue;
-      }
-      const auto known = app.get_subcommands([&word](const CLI::App* sub) {
-        return sub->get_name() == word;
-      });
-      if (known.empty()) {
-        if (std::string hint = suggestion(app, word); !hint.empty()) {
-          message = "unknown command '" + word + "' (did you mean '" + hint + "'?)";
+    // A mistyped or missing command shows up as an unexpected argument or a missing
+    // subcommand of the group the parse reached (`dmarcctl stats`, `dmarcctl db foo`).
+    if (const CLI::App* group = reached_group(app);
+        group != nullptr
+        && (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr
+            || dynamic_cast<const CLI::RequiredError*>(&e) != nullptr)) {
+      std::string word;
+      for (const std::string& extra : app.remaining(true)) {
+        if (!extra.empty() && extra[0] != '-') {
+          word = extra;
+          break;
         }
       }
-      break;
+      if (!word.empty() || std::string_view(e.what()).find("subcommand") != std::string_view::npos) {
+        std::fprintf(stderr, "%s\n", unknown_command(*group, word).c_str());
+        return to_int(ExitCode::usage);
+      }
     }
+    const std::string message = e.what();
     std::fprintf(stderr, "dmarcctl: %s\nRun `dmarcctl --help` for usage.\n", message.c_str());
     return to_int(ExitCode::usage);
   } catch (const std::bad_alloc&) {

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include "advise/ip.hpp"
 #include "core/text.hpp"
 
 #include <toml++/toml.h>
@@ -13,8 +14,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,22 +172,12 @@ private:
   std::set<std::string> m_sections;
 };
 
-// "203.0.113.10", "198.51.100.0/24", "2001:db8:10::/48": what the advisor's authorized_ips
-// matching (src/advise/ip.hpp) accepts; IPv4 prefixes 0..32, IPv6 0..128.
+// "203.0.113.10", "198.51.100.0/24", "2001:db8:10::/48": read by the advisor's own parser
+// (src/advise/ip.hpp), so an entry the config accepts is one the advisor matches: no
+// "198.51.100.0/+24" or "/ 24" passing here and being ignored there.
 bool is_ip_range(std::string_view range)
 {
-  const std::size_t slash = range.find('/');
-  const std::string address(range.substr(0, slash));
-  unsigned char buf[sizeof(in6_addr)];
-  const bool v6 = address.find(':') != std::string::npos;
-  if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1) {
-    return false;
-  }
-  if (slash == std::string_view::npos) {
-    return true;
-  }
-  const auto prefix = text::parse_u64(range.substr(slash + 1));
-  return prefix && range.size() - slash - 1 <= 3 && *prefix <= (v6 ? 128u : 32u);
+  return advise::parse_range(range).has_value();
 }
 
 void read_imap(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
@@ -274,6 +263,44 @@ void read_imap(const toml::table& t, int index, Config& config, std::vector<Issu
     }
   }
   config.imap.push_back(std::move(a));
+}
+
+void read_local(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
+{
+  LocalSource l;
+  const std::string where = "[[local]] #" + std::to_string(index + 1);
+  TableReader r(t, where, issues);
+  r.string("name", l.name);
+  r.strings("paths", l.paths);
+  std::string after = "leave";
+  r.choice("after", after, {"move", "leave"});
+  l.after = after == "move" ? AfterAction::move : AfterAction::leave;
+  r.string("archive", l.archive);
+  r.string("invalid", l.invalid);
+  r.finish();
+  const auto problem = [&](const std::string& message) {
+    const auto& begin = t.source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                      where + ": " + message});
+  };
+  if (l.name.empty()) {
+    l.name = "local" + std::to_string(index + 1);
+  }
+  if (l.paths.empty()) {
+    problem("paths must name at least one Maildir, directory or file");
+  }
+  // A Maildir++ folder is ".Name" beside cur/ and new/: one path component, no dots
+  // that would make it a subfolder of another.
+  const auto bad_folder = [](const std::string& f) {
+    return f.find('/') != std::string::npos || f == "." || f == ".." || f.rfind('.', 0) == 0;
+  };
+  if (l.after == AfterAction::move && (l.archive.empty() || bad_folder(l.archive))) {
+    problem("archive must be a folder name such as \"Archive\" (stored as <Maildir>/.Archive)");
+  }
+  if (!l.invalid.empty() && bad_folder(l.invalid)) {
+    problem("invalid must be a folder name such as \"Invalid\" (stored as <Maildir>/.Invalid)");
+  }
+  config.local.push_back(std::move(l));
 }
 
 void read_domain(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
@@ -367,7 +394,7 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
 
   TableReader top(root, "the top level", issues);
-  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits", "failure"}) {
+  for (const char* s : {"database", "imap", "local", "advisor", "domain", "gelf", "limits", "failure"}) {
     top.section(s);
   }
   top.finish();
@@ -380,6 +407,8 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
   each_table(root, "imap", issues,
              [&](const toml::table& t, int i) { read_imap(t, i, config, issues); });
+  each_table(root, "local", issues,
+             [&](const toml::table& t, int i) { read_local(t, i, config, issues); });
   if (const toml::table* adv = section(root, "advisor", issues)) {
     AdvisorSettings& a = config.advisor;
     TableReader r(*adv, "[advisor]", issues);

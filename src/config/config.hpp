@@ -40,6 +40,17 @@ struct ImapAccount
   int timeout = 120;                 // seconds without progress before giving up
 };
 
+// [[local]]: report mails delivered to a Maildir (or files in a directory) on this host,
+// imported by `run` like an IMAP mailbox.
+struct LocalSource
+{
+  std::string name;                  // for logs; default "local1", "local2", ...
+  std::vector<std::string> paths;    // Maildirs, directories or files
+  AfterAction after = AfterAction::leave;  // "move" (Maildir++ folder `archive`) or "leave"
+  std::string archive = "Archive";   // after = "move": <Maildir>/.<archive>/cur/
+  std::string invalid;               // non-reports to <Maildir>/.<invalid>/cur/; "" leaves them
+};
+
 struct AdvisorSettings
 {
   int window_days = 28;
@@ -84,6 +95,7 @@ struct Config
   std::string database_path;         // [database] path; "" = not set
   std::string lock_file;             // [database] lock_file; "" = <database>.lock
   std::vector<ImapAccount> imap;
+  std::vector<LocalSource> local;    // [[local]]
   AdvisorSettings advisor;
   std::vector<DomainSettings> domains;
   std::optional<GelfSettings> gelf;

@@ -23,6 +23,7 @@ struct MessageMeta
   std::optional<int64_t> uid;
   std::string message_id;        // without <>; "" for bare report files
   std::string subject;
+  std::string from;              // From header (RFC 2047 decoded); "" for bare report files
   std::string date_header;
   std::string checksum;          // of the raw bytes
   int64_t size = 0;

@@ -93,6 +93,8 @@ struct AggregateReport
   PolicyPublished policy;
   std::vector<AggregateRecord> records;
   bool recovered = false;        // the XML needed repair before it parsed
+  std::vector<std::string> notes; // repairs made while reading ("<data_range> read as
+                                  // <date_range>"), for -v; not stored
 };
 
 // ---- SMTP TLS reporting (RFC 8460) ----------------------------------------------------
@@ -128,6 +130,10 @@ struct TlsReport
   int64_t begin = 0;             // date-range start-datetime, Unix seconds
   int64_t end = 0;
   std::vector<TlsPolicy> policies;
+  // Policies that were invalid on their own and left out ("policies[1]: unknown
+  // \"policy-type\" 'x'"): the report is stored partial, and says so in export.
+  std::vector<std::string> skipped_policies;
+  std::vector<std::string> notes; // values read leniently, for -v; not stored
 
   // The policy domain that keys the report: the first policy's domain that is not empty
   // (a no-policy-found policy may have none); "" when no policy names one.

@@ -302,7 +302,11 @@ std::optional<int64_t> parse_rfc3339(std::string_view s)
       || s[7] != '-' || !digits(s, 8, 2, day)) {
     return std::nullopt;
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31) {
+  // A day the month does not have (2024-02-30, 2023-02-29) is invalid, not the next month's.
+  static constexpr int k_month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (mon < 1 || mon > 12 || day < 1 || day > k_month_days[mon - 1]
+      || (mon == 2 && day == 29 && !leap)) {
     return std::nullopt;
   }
   std::size_t pos = 10;

@@ -3,8 +3,46 @@
 #include "core/checksum.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace dmarc::fetch {
+
+namespace {
+
+// Levenshtein distance, case-insensitive (mailbox names differ in case more than in spelling).
+std::size_t distance(std::string_view a, std::string_view b)
+{
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1]))
+                        == std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+} // namespace
+
+std::string nearest_first(std::vector<std::string> names, std::string_view wanted)
+{
+  std::stable_sort(names.begin(), names.end(), [&](const std::string& x, const std::string& y) {
+    return distance(x, wanted) < distance(y, wanted);
+  });
+  std::string out;
+  for (const std::string& name : names) {
+    out += (out.empty() ? "" : ", ") + ("\"" + name + "\"");
+  }
+  return out;
+}
 
 namespace {
 
@@ -84,7 +122,7 @@ Result<void> ImapSource::open_mailbox(const std::string& mailbox)
   const bool read_only = m_options.after == AfterAction::leave && m_options.invalid.empty();
   auto selected = m_session.select(mailbox, read_only);
   if (!selected) {
-    return selected.error();
+    return with_existing_mailboxes(selected.error(), mailbox);
   }
   if (selected->read_only && !read_only) {
     return make_error(ErrorKind::network, "the server opened the mailbox read-only");
@@ -252,6 +290,31 @@ Result<void> ImapSource::committed(const SourceItem& item, MessageStatus status)
   m_batch.committed[*item.meta.uid] = status;
   ++m_outcomes.back().fetched;
   return {};
+}
+
+Error ImapSource::with_existing_mailboxes(Error error, const std::string& mailbox)
+{
+  if (m_session.broken()) {
+    return error;
+  }
+  auto names = m_session.list_mailboxes();
+  if (!names || names->empty()) {
+    return error;
+  }
+  const auto same = [&mailbox](const std::string& name) {
+    const auto upper = [](std::string s) {
+      std::transform(s.begin(), s.end(), s.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      return s;
+    };
+    return name == mailbox || (upper(name) == "INBOX" && upper(mailbox) == "INBOX");
+  };
+  if (std::any_of(names->begin(), names->end(), same)) {
+    return error; // it exists: the error is something else
+  }
+  error.detail += "; mailbox \"" + mailbox + "\" does not exist, the account has: "
+                  + nearest_first(std::move(*names), mailbox);
+  return error;
 }
 
 Result<void> ImapSource::ensure_mailbox(const std::string& name)

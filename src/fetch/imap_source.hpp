@@ -28,6 +28,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dmarc::fetch {
@@ -53,6 +54,10 @@ struct ImapCursor
 };
 
 // Where the cursors live (the database in dmarcctl; a map in unit tests).
+// `names` quoted and joined with ", ", the nearest to `wanted` (edit distance, ignoring
+// case) first: "\"INBOX\", \"Archive\"".
+std::string nearest_first(std::vector<std::string> names, std::string_view wanted);
+
 class ImapCursorStore
 {
 public:
@@ -108,6 +113,9 @@ public:
   Progress progress() const;
 
 private:
+  // A failed SELECT: when the mailbox does not exist, the error lists those that do
+  // (nearest name first), so a typo in `mailboxes` is fixed without an IMAP client.
+  Error with_existing_mailboxes(Error error, const std::string& mailbox);
   enum class Phase { open_mailbox, start_batch, oversized, fetching, finish_batch, done };
 
   struct Batch

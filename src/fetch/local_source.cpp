@@ -116,6 +116,21 @@ LocalSource::LocalSource(std::vector<std::string> paths, const Limits& limits, s
 
 LocalSource::~LocalSource() = default;
 
+void LocalSource::skip_database_files(const std::string& db_path)
+{
+  if (db_path.empty() || db_path == ":memory:") {
+    return;
+  }
+  std::error_code ec;
+  const fs::path db = fs::weakly_canonical(db_path, ec);
+  if (ec) {
+    return;
+  }
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    m_skipped.insert(db.string() + suffix);
+  }
+}
+
 void LocalSource::push_directory(const std::string& dir)
 {
   std::vector<std::string> files;
@@ -123,11 +138,25 @@ void LocalSource::push_directory(const std::string& dir)
   std::error_code ec;
   const fs::path root(dir);
   const bool maildir = is_maildir(root);
+  // A directory that cannot be listed is an unreadable input, named, like a file that
+  // cannot be read (a silent skip would report "0 reports imported" with exit 0).
+  const auto unreadable = [this](const fs::path& where, const std::error_code& error) {
+    m_unreadable.emplace_back(where.string(), "cannot read directory: " + error.message());
+  };
   auto collect = [&](const fs::path& where, bool only_files) {
-    for (fs::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
+    ec.clear();
+    fs::directory_iterator it(where, ec);
+    if (ec) {
+      unreadable(where, ec);
+      return;
+    }
+    for (fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
       std::error_code type_ec;
       const auto status = it->status(type_ec);
       if (fs::is_regular_file(status)) {
+        if (!m_skipped.empty() && m_skipped.count(fs::weakly_canonical(it->path(), type_ec).string()) > 0) {
+          continue;
+        }
         files.push_back(it->path().string());
       } else if (!only_files && fs::is_directory(status)) {
         dirs.push_back(it->path().string());
@@ -143,9 +172,18 @@ void LocalSource::push_directory(const std::string& dir)
         collect(root / sub, true);
       }
     }
+    ec.clear();
     for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       std::error_code type_ec;
+      // The folders messages are moved to after their commit are not read again.
+      const auto is_action_folder = [&name](const std::string& folder) {
+        return !folder.empty() && name.size() > folder.size()
+               && name.compare(name.size() - folder.size() - 1, std::string::npos, "." + folder) == 0;
+      };
+      if (is_action_folder(m_actions.archive) || is_action_folder(m_actions.invalid)) {
+        continue;
+      }
       if (name != "cur" && name != "new" && name != "tmp" && it->is_directory(type_ec)
           && is_maildir(it->path())) {
         dirs.push_back(it->path().string());
@@ -163,6 +201,53 @@ void LocalSource::push_directory(const std::string& dir)
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     m_pending.push_back(*it);
   }
+}
+
+void LocalSource::set_maildir_actions(MaildirActions actions)
+{
+  m_actions = std::move(actions);
+}
+
+Result<void> LocalSource::committed(const SourceItem& item, MessageStatus status)
+{
+  const std::string& folder =
+    status == MessageStatus::rejected ? m_actions.invalid : m_actions.archive;
+  if (folder.empty() || item.error || item.meta.source == "-"
+      || item.meta.source.find('#') != std::string::npos) {
+    return {};
+  }
+  const fs::path file(item.meta.source);
+  const fs::path box = file.parent_path();            // cur/ or new/
+  const std::string box_name = box.filename().string();
+  if (box_name != "cur" && box_name != "new") {
+    return {};
+  }
+  const fs::path maildir = box.parent_path();
+  const std::string maildir_name = maildir.filename().string();
+  // Maildir++: folders live at the top as ".Folder", a folder's folder as ".Folder.Sub".
+  const fs::path target = maildir_name.rfind('.', 0) == 0
+                            ? maildir.parent_path() / (maildir_name + "." + folder)
+                            : maildir / ("." + folder);
+  std::error_code ec;
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    fs::create_directories(target / sub, ec);
+    if (ec) {
+      m_move_errors.push_back("cannot create " + (target / sub).string() + ": " + ec.message());
+      return {};
+    }
+  }
+  std::string name = file.filename().string();
+  if (box_name == "new" && name.find(':') == std::string::npos) {
+    name += ":2,"; // a message leaving new/ gets its (empty) info part
+  }
+  fs::rename(file, target / "cur" / name, ec);
+  if (ec) {
+    m_move_errors.push_back("cannot move " + file.string() + " to " + (target / "cur").string()
+                            + ": " + ec.message());
+    return {};
+  }
+  ++m_moved;
+  return {};
 }
 
 std::string LocalSource::next_path()
@@ -258,9 +343,23 @@ Result<bool> LocalSource::next(SourceItem& item)
     item = SourceItem{};
   }
   for (;;) {
-    const std::string path = next_path();
+    std::string path = next_path();
+    if (!m_unreadable.empty()) {
+      if (!path.empty()) {
+        m_pending.push_back(std::move(path)); // after the directory that held it
+      }
+      item.meta.source = std::move(m_unreadable.front().first);
+      item.error = make_error(ErrorKind::io, std::move(m_unreadable.front().second));
+      m_unreadable.erase(m_unreadable.begin());
+      return true;
+    }
     if (path.empty()) {
       return false;
+    }
+    std::error_code skip_ec;
+    if (!m_skipped.empty() && path != "-"
+        && m_skipped.count(fs::weakly_canonical(path, skip_ec).string()) > 0) {
+      continue; // the database named on the command line, too
     }
     item.meta.source = path;
     if (path == "-") {

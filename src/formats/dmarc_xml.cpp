@@ -53,6 +53,7 @@ enum class Tag : unsigned char {
   begin,
   comment,
   count,
+  data_range,
   date_range,
   discovery_method,
   disposition,
@@ -144,6 +145,7 @@ constexpr Name k_metadata_names[] = {
   {"report_id", Tag::report_id},
   {"date_range", Tag::date_range},
   {"error", Tag::error},
+  {"data_range", Tag::data_range}, // a misspelling real reporters send (kddi.com)
   {"generator", Tag::generator},
   {"version", Tag::version},
 };
@@ -585,9 +587,13 @@ bool AggregateWalker::read_metadata(pugi::xml_node node, std::size_t depth,
   if (!enter(depth)) {
     return false;
   }
+  bool misspelled_range = false;
   for (Node c = Node(node).first(); c; c = c.next()) {
     const Tag tag = tag_of(c, k_metadata_names);
-    if (tag == Tag::date_range) {
+    if (tag == Tag::date_range || (tag == Tag::data_range && !m_have_date_range)) {
+      // <data_range> with <begin> and <end> is a <date_range> by another name: read it when
+      // the report has no <date_range> (nothing invented: the values are the reporter's).
+      misspelled_range = tag == Tag::data_range;
       m_have_date_range = true;
       if (!read_date_range(c, depth + 1, report)) {
         return false;
@@ -628,6 +634,10 @@ bool AggregateWalker::read_metadata(pugi::xml_node node, std::size_t depth,
     default:
       break;
     }
+  }
+  if (misspelled_range) {
+    report.recovered = true;
+    report.notes.push_back("<data_range> read as <date_range>");
   }
   return true;
 }
@@ -1021,7 +1031,7 @@ Result<AggregateReport> read_document(const pugi::xml_document& xml, const Limit
     return walker.take_error();
   }
   report.xml_namespace = namespace_of(feedback);
-  report.recovered = recovered;
+  report.recovered = report.recovered || recovered; // or a repair while reading (<data_range>)
   return report;
 }
 

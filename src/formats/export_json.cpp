@@ -41,14 +41,17 @@ std::string to_jsonl(const AggregateReport& report)
   for (const AggregateRecord& r : report.records) {
     json dkim = json::array();
     for (const DkimResult& d : r.dkim_results) {
-      dkim.push_back({{"domain", d.domain}, {"selector", opt(d.selector)}, {"result", d.result}});
+      // An empty element is null, as every optional one is (never "").
+      dkim.push_back({{"domain", opt_text(d.domain)}, {"selector", opt_text(d.selector.value_or(""))},
+                      {"result", opt_text(d.result)}});
     }
     json spf = json::array();
     for (const SpfResult& s : r.spf_results) {
-      spf.push_back({{"domain", s.domain}, {"scope", opt(s.scope)}, {"result", s.result}});
+      spf.push_back({{"domain", opt_text(s.domain)}, {"scope", opt_text(s.scope.value_or(""))},
+                     {"result", opt_text(s.result)}});
     }
     records.push_back({
-      {"source_ip", r.source_ip},
+      {"source_ip", opt_text(r.source_ip)},
       {"count", r.count},
       {"disposition", opt_text(r.disposition)},
       {"dkim", opt_text(r.dkim)},
@@ -107,6 +110,9 @@ std::string to_jsonl(const TlsReport& report)
     {"begin", report.begin},
     {"end", report.end},
     {"policies", std::move(policies)},
+    // Partial: policies that were invalid on their own were left out at import.
+    {"partial", !report.skipped_policies.empty()},
+    {"skipped_policies", report.skipped_policies},
   };
   return dump(line);
 }

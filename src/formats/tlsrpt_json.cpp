@@ -128,6 +128,7 @@ private:
   bool read_failure(const json& item, const std::string& where, TlsFailureDetail& failure);
 
   std::optional<Error> m_error;
+  std::vector<std::string>* m_where_notes = nullptr; // the report's notes while reading a policy
 };
 
 bool TlsReader::fail(std::string detail)
@@ -279,12 +280,28 @@ bool TlsReader::read_report(const json& root, TlsReport& report)
   if (!policies->is_array()) {
     return fail("\"policies\" must be an array");
   }
+  // A policy that is invalid on its own (an unknown policy-type, no usable counts) is left
+  // out with its reason and the others are kept: one reporter's experiment must not lose
+  // the sessions of the policies beside it. With none left, the report is invalid.
   report.policies.reserve(policies->size());
+  std::optional<Error> first_error;
   for (std::size_t i = 0; i < policies->size(); ++i) {
     const std::string where = "policies[" + std::to_string(i) + "]";
+    m_where_notes = &report.notes;
     if (!read_policy((*policies)[i], where, report.policies.emplace_back())) {
-      return false;
+      report.policies.pop_back();
+      Error error = take_error();
+      m_error.reset();
+      report.skipped_policies.push_back(error.detail);
+      if (!first_error) {
+        first_error = std::move(error);
+      }
     }
+  }
+  m_where_notes = nullptr;
+  if (report.policies.empty() && first_error) {
+    m_error = std::move(first_error);
+    return false;
   }
   return true;
 }
@@ -302,16 +319,34 @@ bool TlsReader::read_policy(const json& item, const std::string& where, TlsPolic
       || !required_string(*desc, "policy-type", policy_where, policy.policy_type)
       || !string_list(*desc, "policy-string", policy_where, Spaces::keep, policy.policy_string)
       || !policy_domain(*desc, policy_where, policy)
-      || !string_list(*desc, "mx-host", policy_where, Spaces::trim, policy.mx_hosts)
-      || !required_object(item, "summary", where, summary)
-      || !count(*summary, "total-successful-session-count", summary_where,
-                policy.successful_sessions)
-      || !count(*summary, "total-failure-session-count", summary_where,
-                policy.failed_sessions)) {
+      || !string_list(*desc, "mx-host", policy_where, Spaces::trim, policy.mx_hosts)) {
     return false;
   }
   policy.policy_type = text::to_lower(policy.policy_type);
+  const std::string_view type = text::trim(policy.policy_type);
+  if (type != "sts" && type != "tlsa" && type != "no-policy-found") {
+    return fail(where + ": unknown \"policy-type\" " + quote(policy.policy_type));
+  }
+  if (!required_object(item, "summary", where, summary)
+      || !count(*summary, "total-successful-session-count", summary_where,
+                policy.successful_sessions)) {
+    return false;
+  }
   const json* failures = find(item, "failure-details");
+  // Some reporters leave total-failure-session-count out when nothing failed: with no
+  // failure-details that is 0 (said with -v); with failures listed the count is unknown.
+  if (!find(*summary, "total-failure-session-count")
+      && (!failures || (failures->is_array() && failures->empty()))) {
+    policy.failed_sessions = 0;
+    if (m_where_notes != nullptr) {
+      m_where_notes->push_back(summary_where
+                               + ": missing \"total-failure-session-count\" read as 0 (no "
+                                 "failure-details)");
+    }
+  } else if (!count(*summary, "total-failure-session-count", summary_where,
+                    policy.failed_sessions)) {
+    return false;
+  }
   if (!failures) {
     return true;
   }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <iconv.h>
 #include <map>
 
 namespace dmarc::mime {
@@ -313,6 +315,7 @@ FieldValue parse_field_value(std::string_view unfolded)
   }
   for (auto& [base, sections] : continued) {
     std::string value;
+    std::string charset;
     int expected = 0;
     for (auto& [index, section] : sections) {
       if (index != expected++) {
@@ -324,10 +327,14 @@ FieldValue parse_field_value(std::string_view unfolded)
         const std::size_t q1 = piece.find('\'');
         const std::size_t q2 = q1 == k_npos ? k_npos : piece.find('\'', q1 + 1);
         if (q2 != k_npos) {
+          charset = std::string(piece.substr(0, q1));
           piece.remove_prefix(q2 + 1);
         }
       }
       value += section.extended ? percent_decode(piece) : std::string(piece);
+    }
+    if (!charset.empty()) {
+      value = charset_to_utf8(value, charset);
     }
     const std::string& name = base; // clang 14 cannot capture a structured binding
     auto it = std::find_if(result.params.begin(), result.params.end(),
@@ -339,6 +346,47 @@ FieldValue parse_field_value(std::string_view unfolded)
     }
   }
   return result;
+}
+
+std::string charset_to_utf8(std::string_view bytes, std::string_view charset)
+{
+  // RFC 2231 §5: "charset*language".
+  std::string name = text::to_lower(text::trim(charset.substr(0, charset.find('*'))));
+  if (name.empty() || name == "utf-8" || name == "utf8" || name == "us-ascii" || name == "ascii") {
+    return text::sanitize_utf8(bytes);
+  }
+  // glibc's iconv knows ISO-8859-x, windows-125x, KOI8, ISO-2022-JP, Shift_JIS, ...
+  iconv_t cd = iconv_open("UTF-8", name.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) {
+    return text::sanitize_utf8(bytes); // an unknown charset: only UTF-8 survives, the rest is U+FFFD
+  }
+  std::string out;
+  std::string in(bytes);
+  char* in_ptr = in.data();
+  std::size_t in_left = in.size();
+  char buffer[1024];
+  while (in_left > 0) {
+    char* out_ptr = buffer;
+    std::size_t out_left = sizeof buffer;
+    const std::size_t r = iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left);
+    out.append(buffer, static_cast<std::size_t>(out_ptr - buffer));
+    if (r == static_cast<std::size_t>(-1)) {
+      if (errno == E2BIG) {
+        continue;
+      }
+      // A byte the charset does not define (or a truncated sequence): one U+FFFD for it.
+      out += "\xEF\xBF\xBD";
+      ++in_ptr;
+      --in_left;
+      iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    }
+  }
+  char* out_ptr = buffer;
+  std::size_t out_left = sizeof buffer;
+  iconv(cd, nullptr, nullptr, &out_ptr, &out_left); // a stateful charset's shift back
+  out.append(buffer, static_cast<std::size_t>(out_ptr - buffer));
+  iconv_close(cd);
+  return text::sanitize_utf8(out);
 }
 
 std::string decode_encoded_words(std::string_view text)
@@ -376,7 +424,8 @@ std::string decode_encoded_words(std::string_view text)
     if (!(after_word && text::trim(between).empty())) {
       out.append(between); // blanks between two encoded words are dropped (RFC 2047 §6.2)
     }
-    out += (kind == 'B' || kind == 'b') ? decode_base64(encoded) : decode_q(encoded);
+    out += charset_to_utf8((kind == 'B' || kind == 'b') ? decode_base64(encoded) : decode_q(encoded),
+                           charset);
     pos = end + 2;
     after_word = true;
   }

@@ -64,9 +64,15 @@ struct FieldValue
 // fewer parameters.
 FieldValue parse_field_value(std::string_view unfolded);
 
-// `text` with RFC 2047 encoded words ("=?utf-8?Q?r=C3=A9?=", "=?utf-8?B?cmU=?=")
-// decoded to their bytes (charset not converted); malformed words are left as they are.
+// `text` with RFC 2047 encoded words ("=?utf-8?Q?r=C3=A9?=", "=?iso-8859-1?Q?r=E9?=")
+// decoded and converted to UTF-8 from their charset (glibc iconv: ISO-8859-x, windows-125x,
+// ...); a charset iconv does not know keeps its UTF-8 and gets U+FFFD for the rest.
+// Malformed words are left as they are.
 std::string decode_encoded_words(std::string_view text);
+
+// `bytes` in `charset` (a MIME charset name, "charset*lang" allowed) as UTF-8; invalid or
+// unknown bytes become U+FFFD.
+std::string charset_to_utf8(std::string_view bytes, std::string_view charset);
 
 struct MultipartBody
 {

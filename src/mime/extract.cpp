@@ -386,8 +386,8 @@ Extracted Walker::finish()
   Extracted out;
   const std::string_view header = m_nodes[0].entity.header;
   out.message_id = strip_message_id(field_or_empty(header, "message-id"));
-  out.subject = field_or_empty(header, "subject");
-  out.from = field_or_empty(header, "from");
+  out.subject = decode_encoded_words(field_or_empty(header, "subject"));
+  out.from = decode_encoded_words(field_or_empty(header, "from"));
   out.date = field_or_empty(header, "date");
 
   // A message is a failure report when it holds an ARF part, or looks like one and has

@@ -32,8 +32,8 @@ struct Attachment
 struct Extracted
 {
   std::string message_id;   // Message-ID header of the outer message, without <>; may be ""
-  std::string subject;      // Subject header, unfolded (RFC 2047 encoded words left as they are)
-  std::string from;         // From header, unfolded
+  std::string subject;      // Subject header, unfolded, RFC 2047 encoded words decoded to UTF-8
+  std::string from;         // From header, unfolded, RFC 2047 encoded words decoded to UTF-8
   std::string date;         // Date header text, unfolded
   // Candidate report attachments, in message order (depth first, forwarded message/rfc822
   // mails included, and mails attached as a file named *.eml). A leaf part is a candidate when its type is a report type (zip, gzip,

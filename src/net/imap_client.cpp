@@ -181,6 +181,37 @@ public:
     return exists;
   }
 
+  Result<std::vector<std::string>> list_mailboxes() override
+  {
+    std::vector<std::string> names;
+    auto done = command(words({"LIST", "\"\"", "\"*\""}), "list mailboxes",
+                        [&](const std::string&, const imap::ResponseLine& line) -> Result<void> {
+                          if (line.keyword != "LIST") {
+                            return {};
+                          }
+                          auto entry = imap::parse_list(line.rest);
+                          if (!entry) {
+                            return {};
+                          }
+                          for (const std::string& f : entry->flags) {
+                            if (f == "\\NOSELECT" || f == "\\NONEXISTENT") {
+                              return {};
+                            }
+                          }
+                          auto name = imap::decode_mailbox(entry->name);
+                          std::string text = name ? *name : entry->name;
+                          if (entry->delimiter && *entry->delimiter != '/') {
+                            std::replace(text.begin(), text.end(), *entry->delimiter, '/');
+                          }
+                          names.push_back(std::move(text));
+                          return {};
+                        });
+    if (!done) {
+      return done.error();
+    }
+    return names;
+  }
+
   Result<void> create_mailbox(const std::string& name) override
   {
     const std::string step = "create " + imap::quote(name);
@@ -649,18 +680,36 @@ private:
 };
 
 // The error of a failed connect/login, naming the step; never carries the password.
-Error connect_error(CURLcode rc, const char* buffer, int connect_timeout)
+Error connect_error(CURLcode rc, const char* buffer, int connect_timeout, const imap::ImapUrl& url)
 {
   const std::string detail = printable(buffer[0] != '\0' ? buffer : curl_easy_strerror(rc));
+  const std::string endpoint = imap::endpoint_label(url);
+  // OpenSSL's words for "the other side does not speak TLS": imaps:// on a plain port.
+  if (url.implicit_tls
+      && (detail.find("wrong version number") != std::string::npos
+          || detail.find("packet length too long") != std::string::npos
+          || detail.find("unknown protocol") != std::string::npos)) {
+    return step_failed("TLS", "the server at " + endpoint + " does not speak TLS at once: "
+                                "imaps:// on a plain IMAP port? Use imap://" + url.host
+                                + ":143 (STARTTLS) or imaps://" + url.host + ":993 (" + detail
+                                + ")");
+  }
   switch (rc) {
   case CURLE_COULDNT_RESOLVE_HOST:
   case CURLE_COULDNT_CONNECT:
     return step_failed("connect", detail);
   case CURLE_OPERATION_TIMEDOUT:
     return make_error(ErrorKind::network, "connect/login timed out (connect_timeout "
-                                            + std::to_string(connect_timeout) + " s): " + detail);
+                                            + std::to_string(connect_timeout) + " s): " + detail
+                                            + (url.implicit_tls ? ""
+                                                                : "; if " + endpoint
+                                                                    + " expects TLS at once, use "
+                                                                      "imaps://"));
   case CURLE_PEER_FAILED_VERIFICATION:
-    return step_failed("TLS", "the server certificate is not trusted: " + detail);
+    return step_failed("TLS", "the server certificate is not trusted: " + detail
+                                + "; if the server uses a private CA or a self-signed "
+                                  "certificate, set ca_file in its [[imap]] block to that "
+                                  "certificate (PEM)");
   case CURLE_SSL_CACERT_BADFILE:
     return step_failed("TLS", "cannot use ca_file: " + detail);
   case CURLE_SSL_CONNECT_ERROR:
@@ -693,6 +742,20 @@ Result<std::unique_ptr<ImapSession>> connect_imap(const ImapSettings& settings)
   auto url = imap::parse_url(settings.url);
   if (!url) {
     return url.error();
+  }
+  // The well-known ports tell the mistake at once, without waiting for a timeout:
+  // 993 speaks TLS from the first byte (RFC 8314), 143 starts in plain text.
+  if (!url->implicit_tls && url->port == 993) {
+    return make_error(ErrorKind::config, "imap://" + imap::endpoint_label(*url)
+                                           + ": port 993 expects TLS at once (IMAPS); use imaps://"
+                                           + imap::endpoint_label(*url)
+                                           + ", or imap://" + url->host + ":143 for STARTTLS");
+  }
+  if (url->implicit_tls && url->port == 143) {
+    return make_error(ErrorKind::config, "imaps://" + imap::endpoint_label(*url)
+                                           + ": port 143 starts in plain text (STARTTLS); use "
+                                             "imap://" + imap::endpoint_label(*url)
+                                           + ", or imaps://" + url->host + ":993");
   }
   if (!settings.require_tls && !imap::is_loopback(url->host)) {
     return make_error(ErrorKind::config, "tls = \"none\" is only allowed for a loopback server "
@@ -734,7 +797,7 @@ Result<std::unique_ptr<ImapSession>> connect_imap(const ImapSettings& settings)
   // curl keeps its own copy of the credentials; drop the pointer to ours.
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   if (rc != CURLE_OK) {
-    Error e = connect_error(rc, error_buffer, settings.connect_timeout);
+    Error e = connect_error(rc, error_buffer, settings.connect_timeout, *url);
     e.detail = imap::redact(e.detail, settings.password);
     curl_easy_cleanup(curl);
     return e;

@@ -78,6 +78,9 @@ public:
 
   // True when the mailbox exists (LIST).
   virtual Result<bool> mailbox_exists(const std::string& name) = 0;
+  // Every selectable mailbox (LIST "" "*"), UTF-8 with '/' as the separator; for errors
+  // that name the mailboxes that do exist. A session that cannot list returns none.
+  virtual Result<std::vector<std::string>> list_mailboxes() { return std::vector<std::string>(); }
   // CREATE (parents are created by the server or explicitly, as needed).
   virtual Result<void> create_mailbox(const std::string& name) = 0;
   // SELECT (or EXAMINE when `read_only`).

@@ -63,6 +63,23 @@ std::string describe(const store::StoreOutcome& o)
   }
   return line;
 }
+// " (Message-ID <id>, From x, Subject "y", Date z)": the headers that name a mail wherever
+// it went; empty when it has none of them (a bare report file).
+std::string identity(const MessageMeta& meta)
+{
+  std::string out;
+  const auto add = [&out](const char* name, const std::string& value) {
+    if (!value.empty()) {
+      out += (out.empty() ? " (" : ", ") + std::string(name) + " " + value;
+    }
+  };
+  add("Message-ID", meta.message_id.empty() ? std::string() : "<" + meta.message_id + ">");
+  add("From", meta.from);
+  add("Subject", meta.subject.empty() ? std::string() : "\"" + meta.subject + "\"");
+  add("Date", meta.date_header);
+  return out.empty() ? out : out + ")";
+}
+
 } // namespace
 
 std::string ImportStats::to_line() const
@@ -70,7 +87,9 @@ std::string ImportStats::to_line() const
   return text::plural(dmarc_reports + tls_reports, "report", "reports") + " imported ("
          + std::to_string(dmarc_reports) + " DMARC, " + std::to_string(tls_reports) + " TLS), "
          + text::plural(records, "record", "records") + ", "
-         + text::plural(duplicates, "duplicate", "duplicates") + ", "
+         + text::plural(duplicates, "duplicate", "duplicates")
+         + (conflicts > 0 ? " (" + std::to_string(conflicts) + " conflicting)" : std::string())
+         + ", "
          + text::plural(failure_reports, "failure report", "failure reports") + ", "
          + std::to_string(rejected) + " rejected"
          + (partial > 0 ? "; " + text::plural(partial, "input", "inputs") + " partly rejected"
@@ -131,18 +150,55 @@ Result<ImportStats> run_import(fetch::MessageSource& source, store::ReportStore&
     }
     if (outcome->status == MessageStatus::rejected) {
       ++stats.rejected;
-      if (options.on_rejected) {
-        const Error& e = *parsed.rejection;
+      const Error& e = *parsed.rejection;
+      const bool not_a_report = e.kind == ErrorKind::not_a_report;
+      stats.not_reports += not_a_report ? 1 : 0;
+      const auto& report_to = not_a_report && options.on_not_a_report ? options.on_not_a_report
+                                                                       : options.on_rejected;
+      if (report_to) {
         // One line whatever the report, file or attachment names hold (the database keeps
         // the detail as it is).
-        options.on_rejected(text::printable(parsed.meta.source + ": "
-                                            + std::string(to_string(e.kind)) + ": " + e.detail));
+        report_to(text::printable(parsed.meta.source + ": " + std::string(to_string(e.kind))
+                                  + ": " + e.detail
+                                  + (options.name_messages ? identity(parsed.meta) : "")));
       }
     }
     if (outcome->status != MessageStatus::rejected && options.on_stored) {
       options.on_stored(text::printable(parsed.meta.source + ": " + describe(*outcome)));
     }
-    if (!parsed.warnings.empty()) {
+    stats.conflicts += static_cast<int64_t>(outcome->conflicts.size());
+    for (const std::string& conflict : outcome->conflicts) {
+      if (options.on_conflict) {
+        options.on_conflict(text::printable(parsed.meta.source + ": conflicting duplicate: "
+                                            + conflict + " (the first one stored is kept)"));
+      }
+    }
+    if (outcome->status != MessageStatus::rejected && options.on_note) {
+      for (const AggregateReport& report : parsed.aggregates) {
+        for (const std::string& note : report.notes) {
+          options.on_note(text::printable(parsed.meta.source + ": repaired: " + note));
+        }
+      }
+      for (const TlsReport& report : parsed.tls) {
+        for (const std::string& note : report.notes) {
+          options.on_note(text::printable(parsed.meta.source + ": repaired: " + note));
+        }
+      }
+    }
+    // A TLS report stored without a policy that was invalid on its own lost that policy's
+    // sessions: a warning, and the input counts as partly rejected.
+    bool skipped = false;
+    for (const TlsReport& report : parsed.tls) {
+      for (const std::string& reason : report.skipped_policies) {
+        skipped = true;
+        if (options.on_warning) {
+          options.on_warning(text::printable(
+            parsed.meta.source + ": invalid-report: " + reason
+            + " (policy skipped, the report's other policies were imported)"));
+        }
+      }
+    }
+    if (!parsed.warnings.empty() || skipped) {
       ++stats.partial;
     }
     if (!parsed.warnings.empty() && options.on_warning) {

@@ -190,6 +190,7 @@ ParsedMessage parse_input(std::string_view bytes, MessageMeta meta, const Limits
     }
     out.meta.message_id = message->message_id;
     out.meta.subject = message->subject;
+    out.meta.from = message->from;
     out.meta.date_header = message->date;
     for (const mime::Attachment& attachment : message->attachments) {
       if (collector.full) {

@@ -4,6 +4,7 @@
 #include "store/row_reader.hpp"
 #include "store/sqlite.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace dmarc::store {
@@ -18,7 +19,7 @@ constexpr const char* k_select_reports =
 constexpr const char* k_select_records =
   "SELECT id, " DMARC_RECORD_COLUMNS " FROM aggregate_records WHERE report = ?1 ORDER BY id";
 constexpr const char* k_select_tls =
-  "SELECT id, org_name, contact_info, report_id, begin_ts, end_ts FROM tls_reports"
+  "SELECT id, org_name, contact_info, report_id, begin_ts, end_ts, skipped_policies FROM tls_reports"
   " WHERE (?1 IS NULL OR rtrim(lower(domain), '.') = ?1)"
   " AND begin_ts >= ?2 AND begin_ts < ?3 AND id > ?4"
   " ORDER BY id LIMIT 256";
@@ -132,6 +133,14 @@ Result<void> for_each_tls(Database& db, const ReportFilter& filter,
         stored.report.report_id = s.column_text(3);
         stored.report.begin = s.column_int(4);
         stored.report.end = s.column_int(5);
+        if (const OptString skipped = s.column_opt_text(6)) {
+          std::size_t begin = 0;
+          while (begin <= skipped->size()) {
+            const std::size_t end = std::min(skipped->find('\n', begin), skipped->size());
+            stored.report.skipped_policies.push_back(skipped->substr(begin, end - begin));
+            begin = end + 1;
+          }
+        }
       });
       if (!read) {
         return read;
@@ -203,7 +212,8 @@ Result<DatabaseCounts> counts(Database& db)
     " (SELECT COUNT(*) FROM tls_policies),"
     " (SELECT CAST(TOTAL(success_count) AS INTEGER) FROM tls_policies),"
     " (SELECT CAST(TOTAL(failure_count) AS INTEGER) FROM tls_policies),"
-    " (SELECT COUNT(*) FROM failure_reports)");
+    " (SELECT COUNT(*) FROM failure_reports),"
+    " (SELECT COUNT(*) FROM report_conflicts)");
   if (!stmt) {
     return stmt.error();
   }
@@ -216,11 +226,72 @@ Result<DatabaseCounts> counts(Database& db)
                        &n.messages_failure, &n.messages_rejected, &n.dmarc_reports,
                        &n.dmarc_records, &n.dmarc_messages,    &n.tls_reports,
                        &n.tls_policies,  &n.tls_success,       &n.tls_failure,
-                       &n.failure_reports};
-  for (int i = 0; i < 13; ++i) {
+                       &n.failure_reports, &n.conflicts};
+  for (int i = 0; i < 14; ++i) {
     *fields[i] = stmt->column_int(i);
   }
   return n;
+}
+
+Result<StoredExtent> stored_extent(Database& db)
+{
+  auto stmt = db.connection().prepare(
+    "SELECT count(*), coalesce(min(begin_ts), 0), coalesce(max(end_ts), 0) FROM"
+    " (SELECT begin_ts, end_ts FROM aggregate_reports UNION ALL"
+    "  SELECT begin_ts, end_ts FROM tls_reports)");
+  if (!stmt) {
+    return stmt.error();
+  }
+  auto row = stmt->step();
+  if (!row) {
+    return row.error();
+  }
+  return StoredExtent{stmt->column_int(0), stmt->column_int(1), stmt->column_int(2)};
+}
+
+Result<std::vector<std::string>> known_domains(Database& db)
+{
+  auto stmt = db.connection().prepare(
+    "SELECT DISTINCT rtrim(lower(domain), '.') AS d FROM"
+    " (SELECT domain FROM aggregate_reports UNION ALL SELECT domain FROM tls_reports)"
+    " WHERE d <> '' ORDER BY d");
+  if (!stmt) {
+    return stmt.error();
+  }
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(stmt->column_text(0));
+  }
+}
+
+Result<std::vector<std::string>> conflicts(Database& db)
+{
+  auto stmt = db.connection().prepare(
+    "SELECT c.org_name || ' report ' || c.report_id || ' for ' || c.domain || ': '"
+    " || substr(c.stored, 1, instr(c.stored, ' ') - 1) || ' vs ' || c.received"
+    " || ' (' || m.source || ')'"
+    " FROM report_conflicts c JOIN messages m ON m.id = c.message ORDER BY c.id");
+  if (!stmt) {
+    return stmt.error();
+  }
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) {
+      return row.error();
+    }
+    if (!*row) {
+      return out;
+    }
+    out.push_back(stmt->column_text(0));
+  }
 }
 
 Result<void> vacuum(Database& db)

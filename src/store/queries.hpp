@@ -61,7 +61,24 @@ struct DatabaseCounts
   int64_t tls_success = 0;
   int64_t tls_failure = 0;
   int64_t failure_reports = 0;
+  int64_t conflicts = 0;         // report_conflicts rows
 };
+
+// What the database holds over all time: for the "No reports in this period" answer.
+struct StoredExtent
+{
+  int64_t reports = 0;           // DMARC and TLS reports
+  int64_t first_begin = 0;       // the earliest report's begin, Unix seconds
+  int64_t last_end = 0;          // the latest report's end
+};
+Result<StoredExtent> stored_extent(Database& db);
+
+// Every policy domain with a stored report (lower case, without a trailing dot), sorted.
+Result<std::vector<std::string>> known_domains(Database& db);
+
+// The conflicting duplicates, oldest first: "ORG report ID for DOMAIN: 12 vs 7 messages
+// (SOURCE of the later one)".
+Result<std::vector<std::string>> conflicts(Database& db);
 
 // Row counts and totals of the whole database.
 Result<DatabaseCounts> counts(Database& db);

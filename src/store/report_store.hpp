@@ -6,6 +6,8 @@
 #include "core/result.hpp"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace dmarc::store {
 
@@ -20,6 +22,9 @@ struct StoreOutcome
   bool failure_new = false;
   bool failure_duplicate = false; // a failure report stored before
   int64_t message_row = 0;       // messages.id
+  // Duplicates whose content differs from the stored report (the stored one is kept):
+  // "reporter.example report r-1 for example.com: 12 vs 7 messages".
+  std::vector<std::string> conflicts;
 };
 
 class ReportStore

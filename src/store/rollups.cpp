@@ -152,6 +152,11 @@ Result<void> add_dmarc_rollups(Connection& c, const AggregateReport& report)
       add(s.pass, pass ? n : 0);
       add(s.aligned_pass, pass && d.aligned ? n : 0);
     }
+    // A record without a source IP and no messages (`<source_ip/>`, count 0) is stored
+    // but is no source: it would be an empty "Top sources" row.
+    if (r.source_ip.empty() && n == 0) {
+      continue;
+    }
     sources.emplace_back(r.source_ip, std::move(sums));
   }
 

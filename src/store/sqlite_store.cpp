@@ -6,6 +6,7 @@
 #include "store/sqlite.hpp"
 
 #include <string>
+#include <utility>
 
 namespace dmarc::store {
 
@@ -15,8 +16,8 @@ namespace {
 constexpr const char* k_find_message = "SELECT id, status FROM messages WHERE checksum = ?1 AND size = ?2";
 constexpr const char* k_insert_message =
   "INSERT INTO messages (source, account, mailbox, uidvalidity, uid, message_id, subject,"
-  " date_header, checksum, size, first_seen, last_seen, status, reason, detail)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'rejected', NULL, NULL)";
+  " date_header, checksum, size, first_seen, last_seen, status, reason, detail, from_header)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 'rejected', NULL, NULL, ?12)";
 constexpr const char* k_touch_message =
   "UPDATE messages SET source = ?2, account = ?3, mailbox = ?4, uidvalidity = ?5, uid = ?6,"
   " last_seen = ?7, seen_count = seen_count + 1 WHERE id = ?1";
@@ -39,8 +40,19 @@ constexpr const char* k_insert_reason =
 constexpr const char* k_insert_raw =
   "INSERT INTO raw_documents (report_type, report, format, bytes) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* k_insert_tls =
-  "INSERT INTO tls_reports (message, org_name, contact_info, report_id, domain, begin_ts, end_ts)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (org_name, report_id, domain) DO NOTHING";
+  "INSERT INTO tls_reports (message, org_name, contact_info, report_id, domain, begin_ts, end_ts,"
+  " skipped_policies) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+  " ON CONFLICT (org_name, report_id, domain) DO NOTHING";
+constexpr const char* k_find_dmarc_content =
+  "SELECT message, record_count, message_count FROM aggregate_reports"
+  " WHERE org_name = ?1 AND report_id = ?2 AND domain = ?3";
+constexpr const char* k_find_tls_content =
+  "SELECT r.message, count(p.id), coalesce(sum(p.success_count), 0),"
+  " coalesce(sum(p.failure_count), 0) FROM tls_reports r LEFT JOIN tls_policies p ON p.report = r.id"
+  " WHERE r.org_name = ?1 AND r.report_id = ?2 AND r.domain = ?3 GROUP BY r.id";
+constexpr const char* k_insert_conflict =
+  "INSERT INTO report_conflicts (message, report_type, org_name, report_id, domain, stored,"
+  " received, first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING";
 constexpr const char* k_insert_policy =
   "INSERT INTO tls_policies (report, seq, policy_type, policy_string, policy_domain, mx_hosts,"
   " success_count, failure_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -240,6 +252,11 @@ Result<StoreOutcome> SqliteStore::store_in_transaction(const ParsedMessage& mess
     s.bind(4, meta.uidvalidity).bind(5, meta.uid);
     s.bind_static(6, meta.message_id).bind_static(7, meta.subject).bind_static(8, meta.date_header);
     s.bind_static(9, meta.checksum).bind(10, meta.size).bind(11, now);
+    if (meta.from.empty()) {
+      s.bind_null(12);
+    } else {
+      s.bind_static(12, meta.from);
+    }
     if (auto r = s.run(); !r) {
       return r.error();
     }
@@ -258,6 +275,12 @@ Result<StoreOutcome> SqliteStore::store_in_transaction(const ParsedMessage& mess
       outcome.records_new += records;
     } else {
       ++outcome.dmarc_duplicate;
+      const AggregateReport& report = message.aggregates[i];
+      if (auto r = note_conflict(outcome.message_row, "dmarc", report.org_name, report.report_id,
+                                 report.policy.domain, outcome);
+          !r) {
+        return r.error();
+      }
     }
   }
   for (std::size_t i = 0; i < message.tls.size(); ++i) {
@@ -266,6 +289,14 @@ Result<StoreOutcome> SqliteStore::store_in_transaction(const ParsedMessage& mess
       return added.error();
     }
     ++(*added ? outcome.tls_new : outcome.tls_duplicate);
+    if (!*added) {
+      const TlsReport& report = message.tls[i];
+      if (auto r = note_conflict(outcome.message_row, "tlsrpt", report.org_name, report.report_id,
+                                 report.domain(), outcome);
+          !r) {
+        return r.error();
+      }
+    }
   }
   const bool has_reports = !message.aggregates.empty() || !message.tls.empty();
   if (message.failure_report && !has_reports) {
@@ -403,6 +434,31 @@ Result<bool> SqliteStore::insert_aggregate(int64_t message_row, const AggregateR
       return r.error();
     }
     if (c.changes() == 0) {
+      auto find = c.cached(k_find_dmarc_content);
+      if (!find) {
+        return find.error();
+      }
+      (*find)->bind_static(1, report.org_name).bind_static(2, report.report_id);
+      (*find)->bind_static(3, p.domain);
+      auto row = (*find)->step();
+      if (!row) {
+        return row.error();
+      }
+      const bool found = *row;
+      const int64_t stored_message = found ? (*find)->column_int(0) : 0;
+      const int64_t stored_records = found ? (*find)->column_int(1) : 0;
+      const int64_t stored_messages = found ? (*find)->column_int(2) : 0;
+      (*find)->reset();
+      const auto records_now = static_cast<int64_t>(report.records.size());
+      if (found && stored_message != message_row
+          && (stored_messages != messages || stored_records != records_now)) {
+        const bool by_messages = stored_messages != messages;
+        const auto describe = [by_messages](int64_t n) {
+          return std::to_string(n) + (by_messages ? " messages" : " records");
+        };
+        m_pending_conflict = std::make_pair(describe(by_messages ? stored_messages : stored_records),
+                                            describe(by_messages ? messages : records_now));
+      }
       return false;
     }
   }
@@ -476,10 +532,44 @@ Result<bool> SqliteStore::insert_tls(int64_t message_row, const TlsReport& repor
     s.bind(1, message_row).bind_static(2, report.org_name).bind_static(3, report.contact_info);
     s.bind_static(4, report.report_id).bind_static(5, report.domain());
     s.bind(6, report.begin).bind(7, report.end);
+    const std::string skipped = join(report.skipped_policies, "\n");
+    if (report.skipped_policies.empty()) {
+      s.bind_null(8);
+    } else {
+      s.bind_static(8, skipped);
+    }
     if (auto r = s.run(); !r) {
       return r.error();
     }
     if (c.changes() == 0) {
+      auto find = c.cached(k_find_tls_content);
+      if (!find) {
+        return find.error();
+      }
+      (*find)->bind_static(1, report.org_name).bind_static(2, report.report_id);
+      (*find)->bind_static(3, report.domain());
+      auto row = (*find)->step();
+      if (!row) {
+        return row.error();
+      }
+      if (*row && (*find)->column_int(0) != message_row) {
+        const int64_t policies = (*find)->column_int(1);
+        const int64_t sessions = saturating_add((*find)->column_int(2), (*find)->column_int(3));
+        int64_t sessions_now = 0;
+        for (const TlsPolicy& policy : report.policies) {
+          sessions_now = saturating_add(sessions_now, to_db_count(policy.successful_sessions));
+          sessions_now = saturating_add(sessions_now, to_db_count(policy.failed_sessions));
+        }
+        const auto policies_now = static_cast<int64_t>(report.policies.size());
+        if (sessions != sessions_now) {
+          m_pending_conflict = std::make_pair(std::to_string(sessions) + " sessions",
+                                              std::to_string(sessions_now) + " sessions");
+        } else if (policies != policies_now) {
+          m_pending_conflict = std::make_pair(std::to_string(policies) + " policies",
+                                              std::to_string(policies_now) + " policies");
+        }
+      }
+      (*find)->reset();
       return false;
     }
   }
@@ -538,6 +628,32 @@ Result<bool> SqliteStore::insert_tls(int64_t message_row, const TlsReport& repor
     return r.error();
   }
   return true;
+}
+
+Result<void> SqliteStore::note_conflict(int64_t message_row, const char* type,
+                                        const std::string& org, const std::string& report_id,
+                                        const std::string& domain, StoreOutcome& outcome)
+{
+  if (!m_pending_conflict) {
+    return {};
+  }
+  const auto [stored, received] = std::move(*m_pending_conflict);
+  m_pending_conflict.reset();
+  Connection& c = m_db.connection();
+  auto insert = c.cached(k_insert_conflict);
+  if (!insert) {
+    return insert.error();
+  }
+  Statement& s = **insert;
+  s.bind(1, message_row).bind_static(2, type).bind_static(3, org).bind_static(4, report_id);
+  s.bind_static(5, domain).bind_static(6, stored).bind_static(7, received).bind(8, m_clock.now());
+  if (auto r = s.run(); !r) {
+    return r.error();
+  }
+  // "12 vs 7 messages": the unit is the same on both sides.
+  outcome.conflicts.push_back(org + " report " + report_id + " for " + domain + ": "
+                              + stored.substr(0, stored.find(' ')) + " vs " + received);
+  return {};
 }
 
 } // namespace dmarc::store

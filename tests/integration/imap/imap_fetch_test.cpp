@@ -209,12 +209,14 @@ TEST_CASE("fetch over IMAPS stores every report mail, archives it and sends the 
   a.batch = 4;
   const std::string config = write_config(dir, {a});
   const std::string db = dir / "reports.sqlite";
-  const RunResult r = dmarcctl({"-c", config, "fetch"});
+  const RunResult r = dmarcctl({"-c", config, "-v", "fetch"});
   INFO(all_output(r));
-  CHECK(r.exit_code == 3); // no_attachment.eml is not a report
+  // no_attachment.eml is not a report: moved to Invalid, it is handled (issue 14), exit 0.
+  CHECK(r.exit_code == 0);
   CHECK(contains(r.err, "imap://dmarc/INBOX;UID="));
   CHECK(contains(r.err, ": not-a-report: "));
   CHECK(contains(r.err, "fetched " + std::to_string(delivered) + " messages from 1 account: "));
+  CHECK(contains(r.err, "without a report moved to the invalid mailbox"));
 
   // The same mails imported from the files give the same reports.
   TempDir local;
@@ -365,7 +367,7 @@ TEST_CASE("after = delete removes stored mails; the rejected one goes to Invalid
   const std::string config = write_config(dir, {a});
   const RunResult r = dmarcctl({"-c", config, "fetch"});
   INFO(all_output(r));
-  CHECK(r.exit_code == 3);
+  CHECK(r.exit_code == 0); // the non-report went to Invalid: handled
   CHECK(dc.status("dmarc", "INBOX", "messages") == 0);
   CHECK(dc.status("dmarc", "Invalid", "messages") == 1);
   CHECK(dc.status("dmarc", "Archive/DMARC", "messages") == -1);
@@ -446,7 +448,7 @@ TEST_CASE("two accounts; mailboxes with a space and non-ASCII names; the passwor
   env.env["DMARCCTL_TEST_TLS_PASSWORD"] = k_password;
   const RunResult r = dmarcctl({"-c", config, "-vv", "fetch"}, env);
   INFO(all_output(r));
-  CHECK(r.exit_code == 3);
+  CHECK(r.exit_code == 0); // the non-report went to the invalid mailbox: handled
   CHECK(contains(r.err, "fetched 5 messages from 2 accounts: 4 reports imported (3 DMARC, 1 TLS)"));
   CHECK(contains(r.err, "SELECT \"Report Box\""));
   CHECK(contains(r.err, "SELECT \"Berichte/Pr&APw-fung\""));
@@ -494,7 +496,7 @@ TEST_CASE("'.' as hierarchy separator, and a server without MOVE: COPY, STORE an
   const std::string config = write_config(dir, {a});
   const RunResult r = dmarcctl({"-c", config, "-vv", "fetch"});
   INFO(all_output(r));
-  CHECK(r.exit_code == 3);
+  CHECK(r.exit_code == 0); // the non-report went to the invalid mailbox: handled
   CHECK(contains(r.err, "UID COPY 1:3 \"Archive.DMARC\""));
   CHECK(contains(r.err, "UID STORE 1:3 +FLAGS.SILENT (\\Deleted)"));
   CHECK(contains(r.err, "UID EXPUNGE 1:3"));
@@ -557,6 +559,14 @@ TEST_CASE("a mailbox that does not exist: named with the step; exit 1 when it wa
   CHECK(contains(r.err, "account dmarc (127.0.0.1:" + std::to_string(dc.imaps_port())
                           + "): mailbox \"Reports\": select \"Reports\" failed: "));
   CHECK(contains(r.err, "1 mailbox failed"));
+  // What to do: the mailboxes that exist, the nearest name first.
+  dc.create_mailbox("dmarc", "Report");
+  dc.create_mailbox("dmarc", "Zzz");
+  const RunResult listed = dmarcctl({"-c", config, "fetch"});
+  INFO(all_output(listed));
+  CHECK(contains(listed.err, "mailbox \"Reports\" does not exist, the account has: \"Report\", "));
+  CHECK(contains(listed.err, "\"INBOX\""));
+  CHECK(contains(listed.err, "\"Zzz\""));
   CHECK(dc.status("dmarc", "INBOX", "messages") == 1);
 
   // Beside a mailbox that works, the same mistake is partial.
@@ -587,6 +597,7 @@ TEST_CASE("an untrusted certificate or a closed port: a clear error naming host 
       INFO(url + " ca=" + ca + "\n" + all_output(r));
       CHECK(r.exit_code == 1);
       CHECK(contains(r.err, "TLS failed: the server certificate is not trusted"));
+      CHECK(contains(r.err, "set ca_file in its [[imap]] block"));
     }
   }
   CHECK(dc.status("dmarc", "INBOX", "messages") == 1);
@@ -786,11 +797,185 @@ TEST_CASE("run: quiet under cron when all is well, the lock keeps a second run o
   CHECK(dc.status("dmarc", "Archive/DMARC", "messages") == 3);
   CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 3);
 
-  dc.deliver("dmarc", "INBOX", not_a_report("needs-attention"));
+  // Spam to the report address goes to Invalid: handled, so cron hears nothing (issue 14).
+  dc.deliver("dmarc", "INBOX", not_a_report("spam-to-rua"));
+  const RunResult spam = dmarcctl({"-c", config, "run"});
+  INFO(all_output(spam));
+  CHECK(spam.exit_code == 0);
+  CHECK(spam.err.empty());
+  CHECK(dc.status("dmarc", "Invalid", "messages") == 1);
+
+  // A report that cannot be stored still needs attention.
+  std::string broken = report_mail("run-broken");
+  broken.replace(broken.find("</feedback>"), 11, "</feedbak>");
+  dc.deliver("dmarc", "INBOX", broken);
   const RunResult attention = dmarcctl({"-c", config, "run"});
   INFO(all_output(attention));
   CHECK(attention.exit_code == 3);
-  CHECK(contains(attention.err, ": not-a-report: "));
+  CHECK(contains(attention.err, ": invalid-report: "));
   CHECK(contains(attention.err, "fetched 1 message from 1 account"));
+  CHECK(dc.status("dmarc", "Invalid", "messages") == 2);
+}
+
+// ---- issue 14: what a new user ran into --------------------------------------------------
+
+TEST_CASE("imaps:// on the plain port and imap:// on 993 say what to write instead")
+{
+  Dovecot dc;
+  dc.add_user("dmarc", k_password);
+  TempDir dir;
+  Account a;
+  a.url = "imaps://127.0.0.1:" + std::to_string(dc.imap_port());   // the STARTTLS port
+  const RunResult wrong_tls = dmarcctl({"-c", write_config(dir, {a}), "fetch"});
+  INFO(all_output(wrong_tls));
+  CHECK(wrong_tls.exit_code == 1);
+  CHECK(contains(wrong_tls.err, "does not speak TLS at once: imaps:// on a plain IMAP port? Use "
+                                "imap://127.0.0.1:143 (STARTTLS) or imaps://127.0.0.1:993"));
+
+  a.url = "imap://127.0.0.1:993";
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult plain_on_993 = dmarcctl({"-c", write_config(dir, {a}), "fetch"});
+  INFO(all_output(plain_on_993));
+  CHECK(plain_on_993.exit_code == 1);
+  CHECK(contains(plain_on_993.err, "imap://127.0.0.1:993: port 993 expects TLS at once (IMAPS); "
+                                   "use imaps://127.0.0.1:993"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4)); // no timeout
+}
+
+TEST_CASE("fetch --account with a typo suggests the account and lists them")
+{
+  TempDir dir;
+  Account a;
+  a.url = "imaps://127.0.0.1:993";
+  Account b = a;
+  b.name = "tls-reports";
+  const std::string config = write_config(dir, {a, b});
+  const RunResult r = dmarcctl({"-c", config, "fetch", "--account", "dmark"});
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.err, "no [[imap]] account named \"dmark\" (did you mean \"dmarc\"?); the "
+                        "configuration has \"dmarc\", \"tls-reports\""));
+}
+
+TEST_CASE("a rejected mail is named by Message-ID, From, Subject and Date, in the output and the DB")
+{
+  Dovecot dc;
+  dc.add_user("dmarc", k_password);
+  std::string broken = report_mail("named-1");
+  broken.replace(broken.find("</feedback>"), 11, "</feedbak>");
+  broken.insert(0, "Date: Tue, 5 Mar 2024 10:00:00 +0000\r\n");
+  dc.deliver("dmarc", "INBOX", broken);
+  TempDir dir;
+  Account a;
+  a.url = dc.imaps_url();
+  const std::string config = write_config(dir, {a});
+  const RunResult r = dmarcctl({"-c", config, "fetch"});
+  INFO(all_output(r));
+  CHECK(r.exit_code == 3);
+  CHECK(contains(r.err, "imap://dmarc/INBOX;UID=1: invalid-report: "));
+  CHECK(contains(r.err, "(Message-ID <named-1@imap.example.net>, From dmarc-noreply@imap.example.net, "
+                        "Subject \"Report domain: example.com Submitter: imap.example.net Report-ID: "
+                        "named-1\", Date Tue, 5 Mar 2024 10:00:00 +0000)"));
+  const auto rows = query(dir / "reports.sqlite", "SELECT message_id, from_header, subject, date_header"
+                                                  " FROM messages WHERE status = 'rejected'");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0] == Row{"named-1@imap.example.net", "dmarc-noreply@imap.example.net",
+                       "Report domain: example.com Submitter: imap.example.net Report-ID: named-1",
+                       "Tue, 5 Mar 2024 10:00:00 +0000"});
   CHECK(dc.status("dmarc", "Invalid", "messages") == 1);
+}
+
+TEST_CASE("config check --connect logs in, opens every mailbox and makes archive and invalid")
+{
+  Dovecot dc;
+  dc.add_user("dmarc", k_password);
+  dc.add_user("tls", k_password);
+  dc.deliver("dmarc", "INBOX", report_mail("connect-1"));
+  TempDir dir;
+  Account a;
+  a.url = dc.imaps_url();
+  Account b;
+  b.name = "tls";
+  b.username = "tls";
+  b.url = dc.imap_url();
+  b.mailboxes = {"INBOX", "Reprts"};
+  const std::string config = write_config(dir, {a, b});
+
+  // Offline by default: nothing is created, no login.
+  const RunResult offline = dmarcctl({"-c", config, "config", "check"});
+  INFO(all_output(offline));
+  CHECK(offline.exit_code == 0);
+  CHECK_FALSE(contains(dc.log(), "Login: user=<dmarc>"));
+
+  const RunResult r = dmarcctl({"-c", config, "config", "check", "--connect"});
+  INFO(all_output(r));
+  CHECK(r.exit_code == 1);
+  const std::string dmarc = "account dmarc (127.0.0.1:" + std::to_string(dc.imaps_port()) + "): ";
+  const std::string tls = "account tls (127.0.0.1:" + std::to_string(dc.imap_port()) + "): ";
+  CHECK(contains(r.out, dmarc + "login OK\n"));
+  CHECK(contains(r.out, dmarc + "mailbox \"INBOX\": OK, 1 message\n"));
+  CHECK(contains(r.out, dmarc + "archive \"Archive/DMARC\": created\n"));
+  CHECK(contains(r.out, dmarc + "invalid \"Invalid\": created\n"));
+  CHECK(contains(r.out, tls + "login OK\n"));
+  CHECK(contains(r.err, tls + "examine \"Reprts\" failed: "));
+  CHECK(contains(r.err, "the account has: \"INBOX\""));
+  CHECK(contains(r.err, "1 account of 2 failed the connection check"));
+  CHECK(dc.status("dmarc", "Archive/DMARC", "messages") == 0);
+  CHECK(dc.status("dmarc", "INBOX", "messages") == 1); // read-only: nothing fetched or moved
+
+  const RunResult again = dmarcctl({"-c", config, "config", "check", "--connect"});
+  CHECK(contains(again.out, dmarc + "archive \"Archive/DMARC\": exists\n"));
+}
+
+TEST_CASE("run imports [[local]] Maildirs and moves stored and invalid mails to their folders")
+{
+  TempDir dir;
+  const std::string maildir = dir / "vmail/dmarc/Maildir";
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    fs::create_directories(maildir + "/" + sub);
+  }
+  write_file(maildir + "/new/1700000000.M1.host", report_mail("local-1"));
+  write_file(maildir + "/cur/1700000001.M2.host:2,S", report_mail("local-2"));
+  write_file(maildir + "/new/1700000002.M3.host", not_a_report("local-spam"));
+  const std::string config_path = dir / "dmarcctl.toml";
+  write_file(config_path, "[database]\npath = " + toml(dir / "reports.sqlite") + "\n\n[[local]]\n"
+                          "paths = [" + toml(maildir) + "]\nafter = \"move\"\narchive = \"Archive\"\n"
+                          "invalid = \"Invalid\"\n");
+  const RunResult check = dmarcctl({"-c", config_path, "config", "check"});
+  INFO(all_output(check));
+  CHECK(check.exit_code == 0);
+
+  const RunResult r = dmarcctl({"-c", config_path, "run"});
+  INFO(all_output(r));
+  CHECK(r.exit_code == 0);
+  CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 2);
+  CHECK(fs::is_empty(maildir + "/new"));
+  CHECK(fs::is_empty(maildir + "/cur"));
+  CHECK(fs::exists(maildir + "/.Archive/cur/1700000000.M1.host:2,"));
+  CHECK(fs::exists(maildir + "/.Archive/cur/1700000001.M2.host:2,S"));
+  CHECK(fs::exists(maildir + "/.Invalid/cur/1700000002.M3.host:2,"));
+
+  // The folders are not read again; a new mail is.
+  write_file(maildir + "/new/1700000003.M4.host", report_mail("local-3"));
+  const RunResult again = dmarcctl({"-c", config_path, "-v", "run"});
+  INFO(all_output(again));
+  CHECK(again.exit_code == 0);
+  CHECK(contains(again.err, "local local1: 1 report imported (1 DMARC, 0 TLS)"));
+  CHECK(contains(again.err, "0 duplicates"));
+  CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 3);
+
+  // after = "leave" (the default): nothing moves; the next run finds it stored.
+  const std::string other = dir / "vmail/tls/Maildir";
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    fs::create_directories(other + "/" + sub);
+  }
+  write_file(other + "/new/1700000004.M5.host", report_mail("local-4"));
+  write_file(config_path, "[database]\npath = " + toml(dir / "reports.sqlite") + "\n\n[[local]]\n"
+                          "paths = [" + toml(other) + "]\n");
+  const RunResult leave = dmarcctl({"-c", config_path, "run"});
+  INFO(all_output(leave));
+  CHECK(leave.exit_code == 0);
+  CHECK(fs::exists(other + "/new/1700000004.M5.host"));
+  const RunResult leave_again = dmarcctl({"-c", config_path, "-v", "run"});
+  CHECK(contains(leave_again.err, "local local1: 0 reports imported (0 DMARC, 0 TLS), 0 records, 1 duplicate"));
+  CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 4);
 }

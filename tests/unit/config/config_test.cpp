@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -198,6 +199,54 @@ TEST_CASE("config check names the line of each authorized_ips entry it cannot re
     {14, "[[domain]] #2: name \"Example.COM\" is used by another [[domain]] block"},
   };
   CHECK(got == want);
+}
+
+TEST_CASE("authorized_ips: the advisor's parser decides, so '/+24' and '/ 24' are refused")
+{
+  const auto issues = issues_of("[[domain]]\nname = \"example.com\"\n"
+                                "authorized_ips = [\n  \"198.51.100.0/+24\",\n"
+                                "  \"198.51.100.0/ 24\",\n  \" 192.0.2.0/24 \",\n]\n");
+  std::vector<std::pair<int, std::string>> got;
+  for (const Issue& i : issues) {
+    got.emplace_back(i.line, i.message);
+  }
+  const std::vector<std::pair<int, std::string>> want = {
+    {4, "[[domain]] #1.authorized_ips: '198.51.100.0/+24' is not an IP address or CIDR range "
+        "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+    {5, "[[domain]] #1.authorized_ips: '198.51.100.0/ 24' is not an IP address or CIDR range "
+        "(e.g. 203.0.113.0/24, 2001:db8::/48)"},
+  };
+  CHECK(got == want);
+}
+
+TEST_CASE("[[local]]: paths, after move|leave, Maildir++ folder names")
+{
+  std::vector<Issue> issues;
+  const Config c = parse("[[local]]\npaths = [\"/var/vmail/dmarc/Maildir\"]\nafter = \"move\"\n"
+                         "invalid = \"Invalid\"\n[[local]]\nname = \"x\"\npaths = [\"/a\"]\n",
+                         "t.toml", issues);
+  CHECK(issues.empty());
+  REQUIRE(c.local.size() == 2);
+  CHECK(c.local[0].name == "local1");
+  CHECK(c.local[0].paths == std::vector<std::string>{"/var/vmail/dmarc/Maildir"});
+  CHECK(c.local[0].after == AfterAction::move);
+  CHECK(c.local[0].archive == "Archive");
+  CHECK(c.local[0].invalid == "Invalid");
+  CHECK(c.local[1].name == "x");
+  CHECK(c.local[1].after == AfterAction::leave);
+  CHECK(c.local[1].invalid.empty());
+
+  const auto bad = issues_of("[[local]]\nafter = \"seen\"\narchive = \".Archive\"\n");
+  std::vector<std::string> messages;
+  for (const Issue& i : bad) {
+    messages.push_back(i.message);
+  }
+  CHECK(std::find_if(messages.begin(), messages.end(), [](const std::string& m) {
+          return m.find("[[local]] #1: paths must name at least one") != std::string::npos;
+        }) != messages.end());
+  CHECK(std::find_if(messages.begin(), messages.end(), [](const std::string& m) {
+          return m.find("after") != std::string::npos && m.find("seen") != std::string::npos;
+        }) != messages.end());
 }
 
 TEST_CASE("issues come in the order of the file")

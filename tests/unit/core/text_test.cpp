@@ -39,6 +39,17 @@ TEST_CASE("parse_rfc3339 handles Z, offsets and fractions")
   CHECK_FALSE(parse_rfc3339("2016-13-01T00:00:00Z").has_value());
 }
 
+TEST_CASE("parse_rfc3339 rejects a day the month does not have")
+{
+  CHECK_FALSE(parse_rfc3339("2024-02-30T00:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("2023-02-29T00:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("2024-04-31T12:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("1900-02-29").has_value());
+  CHECK(parse_rfc3339("2024-02-29T00:00:00Z") == 1709164800);
+  CHECK(parse_rfc3339("2000-02-29T00:00:00Z") == 951782400);
+  CHECK(parse_rfc3339("2024-12-31T00:00:00Z") == 1735603200);
+}
+
 TEST_CASE("format_utc and format_date are the inverse of parse")
 {
   CHECK(format_utc(1459555199) == "2016-04-01 23:59:59");

@@ -206,7 +206,9 @@ TEST_CASE("TLS-RPT error details name the key and where it is")
                               limits))
         == R"(invalid-report: "mx-host" in policies[0].policy must be a string or an array )"
            R"(of strings)");
-  const std::string one_count = R"(,"summary":{"total-successful-session-count":1})";
+  // Without the failure count but with failures listed, the count is not guessed.
+  const std::string one_count = R"(,"summary":{"total-successful-session-count":1})"
+                                R"(,"failure-details":[{"result-type":"x","failed-session-count":1}])";
   CHECK(error_of(parse_tlsrpt(report_with_policy(std::string(k_policy) + one_count), limits))
         == R"(invalid-report: missing "total-failure-session-count" in policies[0].summary)");
   CHECK(error_of(parse_tlsrpt(report_with_policy(policy_and_summary(R"(,"failure-details":{})")),
@@ -269,4 +271,40 @@ TEST_CASE("TLS-RPT caps: size and nesting are too-large, naming the cap")
   Limits two;
   two.max_json_depth = 1;
   CHECK(error_of(parse_tlsrpt(in_string, two)) == R"(invalid-report: missing "date-range")");
+}
+
+TEST_CASE("TLS-RPT: a missing failure count without failures is 0; an invalid policy is skipped")
+{
+  const Limits limits;
+  auto zero = parse_tlsrpt(report_with_policy(std::string(k_policy)
+                                              + R"(,"summary":{"total-successful-session-count":7},)"
+                                                R"("failure-details":[])"),
+                           limits);
+  REQUIRE(zero.ok());
+  REQUIRE(zero->policies.size() == 1);
+  CHECK(zero->policies[0].successful_sessions == 7);
+  CHECK(zero->policies[0].failed_sessions == 0);
+  CHECK(zero->notes == std::vector<std::string>{
+          R"(policies[0].summary: missing "total-failure-session-count" read as 0 (no failure-details))"});
+  CHECK(zero->skipped_policies.empty());
+
+  // An unknown policy-type beside a valid policy: the valid one stays, the report is partial.
+  std::string two = R"({"organization-name":"o","date-range":{"start-datetime":"2024-05-01T00:00:00Z",)"
+                    R"("end-datetime":"2024-05-01T23:59:59Z"},"report-id":"r","policies":[{)"
+                    + std::string(k_policy) + "," + std::string(k_summary)
+                    + R"(},{"policy":{"policy-type":"STS-ish","policy-domain":"d"},"summary":{}},)"
+                      R"({"policy":{"policy-type":"tlsa","policy-domain":"d"},"summary":{}}]})";
+  auto partial = parse_tlsrpt(two, limits);
+  REQUIRE(partial.ok());
+  REQUIRE(partial->policies.size() == 1);
+  CHECK(partial->policies[0].policy_type == "sts");
+  CHECK(partial->skipped_policies
+        == std::vector<std::string>{R"(policies[1]: unknown "policy-type" 'sts-ish')",
+                                    R"(missing "total-successful-session-count" in policies[2].summary)"});
+
+  // With no valid policy left, the report is invalid with the first reason.
+  auto none = parse_tlsrpt(report_with_policy(R"("policy":{"policy-type":"x","policy-domain":"d"},)"
+                                              + std::string(k_summary)),
+                           limits);
+  CHECK(error_of(std::move(none)) == R"(invalid-report: policies[0]: unknown "policy-type" 'x')");
 }

@@ -132,13 +132,32 @@ TEST_CASE("parse_field_value: RFC 2231 extended values and continuations")
 TEST_CASE("decode_encoded_words (RFC 2047)")
 {
   CHECK(decode_encoded_words("=?utf-8?B?cmVwb3J0LnhtbC5neg==?=") == "report.xml.gz");
-  CHECK(decode_encoded_words("=?ISO-8859-1?Q?r=E9port_1.xml?=") == "r\xE9port 1.xml");
+  CHECK(decode_encoded_words("=?ISO-8859-1?Q?r=E9port_1.xml?=") == "r\xC3\xA9port 1.xml");
   // Blanks between adjacent encoded words go, other text stays.
   CHECK(decode_encoded_words("=?utf-8?Q?a?= =?utf-8?Q?b?= and =?utf-8?q?c?=") == "ab and c");
   // Malformed words stay as they are.
   CHECK(decode_encoded_words("=?utf-8?X?abc?=") == "=?utf-8?X?abc?=");
   CHECK(decode_encoded_words("a =?broken") == "a =?broken");
   CHECK(decode_encoded_words("plain.xml") == "plain.xml");
+}
+
+TEST_CASE("decode_encoded_words converts the charset to UTF-8 (iconv); unknown ones keep U+FFFD")
+{
+  // ISO-8859-x and windows-125x, as real reporters' names and subjects come.
+  CHECK(decode_encoded_words("=?iso-8859-2?Q?=A3=F3d=BC?=") == "\xC5\x81\xC3\xB3" "d\xC5\xBA");
+  CHECK(decode_encoded_words("=?windows-1252?Q?=80_5?=") == "\xE2\x82\xAC 5");
+  CHECK(decode_encoded_words("=?windows-1251?B?z/Du4uXw6uA=?=")
+        == "\xD0\x9F\xD1\x80\xD0\xBE\xD0\xB2\xD0\xB5\xD1\x80\xD0\xBA\xD0\xB0");
+  CHECK(decode_encoded_words("=?ISO-8859-15?Q?=A4?=") == "\xE2\x82\xAC");
+  // RFC 2231 language suffix on the charset.
+  CHECK(decode_encoded_words("=?ISO-8859-1*fr?Q?=E9t=E9?=") == "\xC3\xA9t\xC3\xA9");
+  // A byte the charset does not define is one U+FFFD.
+  CHECK(decode_encoded_words("=?windows-1252?Q?a=81b?=") == "a\xEF\xBF\xBD" "b");
+  // An unknown charset: its UTF-8 survives, the rest is U+FFFD.
+  CHECK(decode_encoded_words("=?x-unknown-42?Q?=E9=C3=A9?=") == "\xEF\xBF\xBD\xC3\xA9");
+  // RFC 2231 parameters are converted too.
+  CHECK(parse_field_value("attachment; filename*=iso-8859-1''r%E9sum%E9.xml").param("filename")
+        == "r\xC3\xA9sum\xC3\xA9.xml");
 }
 
 TEST_CASE("split_multipart: delimiters, closing, transport padding, CRLF")
