@@ -37,11 +37,4 @@ DmarcRecord parse_dmarc(std::string_view text);
 // the URI is not a mailto: with a domain.
 std::string mailto_domain(std::string_view uri);
 
-// `record` with the value of `tag` replaced, or the tag added after the last tag it should
-// follow (p after v); every other tag, its order and spacing kept as published.
-std::string with_tag(std::string_view record, std::string_view tag, std::string_view value);
-
-// `record` without `tag` (its "; tag=value" part); the rest kept as published.
-std::string without_tag(std::string_view record, std::string_view tag);
-
 } // namespace dmarc::check

@@ -81,11 +81,4 @@ struct SpfEvaluation
 SpfEvaluation evaluate_spf(Lookups& lookups, std::string_view domain,
                            const std::optional<advise::IpRange>& target);
 
-// `record` with its top-level "all" term given `qualifier` ('-', '~', '?', '+'), everything
-// else as published; nullopt when the record has no all term (e.g. it ends in redirect=).
-std::optional<std::string> with_all_qualifier(std::string_view record, char qualifier);
-
-// The "all" term of `record` as written with its qualifier ("-all", "~all"), "" when none.
-std::string all_term(std::string_view record);
-
 } // namespace dmarc::check

@@ -5,6 +5,8 @@
 #include "check/mta_sts.hpp"
 #include "test_keys.hpp"
 
+#include "core/record_text.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace dmarc::check;
@@ -73,15 +75,15 @@ TEST_CASE("DMARC records: every RFC 9990 tag and the legacy ones")
 
 TEST_CASE("DMARC record rewriting changes only the step")
 {
-  CHECK(with_tag("v=DMARC1; p=none; sp=none; rua=mailto:d@example.com; fo=1", "p", "quarantine")
+  CHECK(dmarc::record_text::with_tag("v=DMARC1; p=none; sp=none; rua=mailto:d@example.com; fo=1", "p", "quarantine")
         == "v=DMARC1; p=quarantine; sp=none; rua=mailto:d@example.com; fo=1");
-  CHECK(with_tag("v=DMARC1;p=none;rua=mailto:d@example.com", "p", "reject")
+  CHECK(dmarc::record_text::with_tag("v=DMARC1;p=none;rua=mailto:d@example.com", "p", "reject")
         == "v=DMARC1;p=reject;rua=mailto:d@example.com");
-  CHECK(with_tag("v=DMARC1; rua=mailto:d@example.com", "p", "quarantine")
+  CHECK(dmarc::record_text::with_tag("v=DMARC1; rua=mailto:d@example.com", "p", "quarantine")
         == "v=DMARC1; p=quarantine; rua=mailto:d@example.com");
-  CHECK(without_tag("v=DMARC1; p=quarantine; pct=25; rua=mailto:d@example.com", "pct")
+  CHECK(dmarc::record_text::without_tag("v=DMARC1; p=quarantine; pct=25; rua=mailto:d@example.com", "pct")
         == "v=DMARC1; p=quarantine; rua=mailto:d@example.com");
-  CHECK(without_tag("v=DMARC1; p=quarantine; t=y", "t") == "v=DMARC1; p=quarantine");
+  CHECK(dmarc::record_text::without_tag("v=DMARC1; p=quarantine; t=y", "t") == "v=DMARC1; p=quarantine");
 }
 
 TEST_CASE("DKIM keys: type, size, testing, revoked")

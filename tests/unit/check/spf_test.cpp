@@ -4,6 +4,8 @@
 #include "check/spf.hpp"
 #include "zone_table.hpp"
 
+#include "core/record_text.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -246,12 +248,12 @@ TEST_CASE("SPF: a lookup that times out is a temperror")
 
 TEST_CASE("SPF record rewriting keeps every mechanism")
 {
-  CHECK(with_all_qualifier("v=spf1 mx a include:_spf.relay.example ~all", '-')
+  CHECK(dmarc::record_text::with_all_qualifier("v=spf1 mx a include:_spf.relay.example ~all", '-')
         == "v=spf1 mx a include:_spf.relay.example -all");
-  CHECK(with_all_qualifier("v=spf1  ip4:192.0.2.1   ?all exp=x.example", '-')
+  CHECK(dmarc::record_text::with_all_qualifier("v=spf1  ip4:192.0.2.1   ?all exp=x.example", '-')
         == "v=spf1  ip4:192.0.2.1   -all exp=x.example");
-  CHECK(with_all_qualifier("v=spf1 mx all", '~') == "v=spf1 mx ~all");
-  CHECK_FALSE(with_all_qualifier("v=spf1 redirect=_spf.example.com", '-'));
-  CHECK(all_term("v=spf1 mx ~ALL") == "~ALL");
-  CHECK(all_term("v=spf1 mx") == "");
+  CHECK(dmarc::record_text::with_all_qualifier("v=spf1 mx all", '~') == "v=spf1 mx ~all");
+  CHECK_FALSE(dmarc::record_text::with_all_qualifier("v=spf1 redirect=_spf.example.com", '-'));
+  CHECK(dmarc::record_text::all_term("v=spf1 mx ~ALL") == "~ALL");
+  CHECK(dmarc::record_text::all_term("v=spf1 mx") == "");
 }
