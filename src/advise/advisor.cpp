@@ -1,5 +1,7 @@
 #include "advise/advisor.hpp"
 
+#include "core/record_text.hpp"
+
 #include "advise/ip.hpp"
 #include "core/text.hpp"
 
@@ -402,14 +404,86 @@ std::string join(const std::vector<std::string>& items, const char* separator)
 
 // ---- DMARC --------------------------------------------------------------------------------
 
+// The published DMARC record with the step changed: p=, and pct=/t= only as the step needs.
+std::string dmarc_from_published(const std::string& published, std::string_view p,
+                                 std::optional<int64_t> pct, bool testing)
+{
+  std::string r = record_text::with_tag(published, "p", p);
+  if (pct && *pct < 100) {
+    r = record_text::with_tag(r, "pct", std::to_string(*pct));
+  } else if (record_text::tag_value(r, "pct")) {
+    r = record_text::without_tag(r, "pct");
+  }
+  const auto t = record_text::tag_value(r, "t");
+  if (testing) {
+    r = record_text::with_tag(r, "t", "y");
+  } else if (t && text::iequals(*t, "y")) {
+    r = record_text::without_tag(r, "t");
+  }
+  return r;
+}
+
 Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                   const config::AdvisorSettings& s, const config::DomainSettings* cfg,
-                  int64_t as_of_day)
+                  int64_t as_of_day, const Published* published)
 {
   Check c;
-  const PolicyStats& pol = stats.policy;
+  PolicyStats pol = stats.policy;
+  std::string disagreement;
+  const bool from_dns = published != nullptr && published->dmarc_known
+                        && !published->dmarc_record.empty();
+  if (from_dns) {
+    // What DNS publishes now is the current stage; reports show what receivers saw.
+    const std::string& rec = published->dmarc_record;
+    c.published = rec;
+    std::string p = text::to_lower(record_text::tag_value(rec, "p").value_or("none"));
+    if (p != "none" && p != "quarantine" && p != "reject") {
+      p = "none";
+    }
+    std::optional<int64_t> pct;
+    if (const auto v = record_text::tag_value(rec, "pct"); v && !v->empty() && v->size() <= 3
+        && std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      pct = std::stoll(*v);
+    }
+    std::optional<std::string> t;
+    if (const auto v = record_text::tag_value(rec, "t")) {
+      t = text::to_lower(*v);
+    }
+    const bool differs = pol.known && (pol.p != p || pol.pct.value_or(100) != pct.value_or(100)
+                                       || (pol.testing.value_or("n") == "y") != (t.value_or("n") == "y"));
+    if (differs) {
+      disagreement = " DNS publishes p=" + p + (pct && *pct < 100 ? " pct=" + std::to_string(*pct) : "")
+                     + (t == "y" ? " t=y" : "") + ", but the newest reports show p=" + pol.p
+                     + (pol.pct && *pol.pct < 100 ? " pct=" + std::to_string(*pol.pct) : "")
+                     + (pol.testing == "y" ? " t=y" : "")
+                     + ": the record changed recently (or receivers still cache the old one); "
+                       "judged on what DNS publishes, counted as published since the newest report.";
+      pol.since_day = pol.newest_day;
+    }
+    pol.p = p;
+    pol.pct = pct;
+    pol.testing = t;
+    if (!pol.known) {
+      pol.known = true;
+      pol.newest_day = as_of_day;
+      pol.since_day = as_of_day;
+    }
+  }
   bool placeholder = false;
   const std::string rua = rua_value(cfg, placeholder);
+  if (from_dns) {
+    placeholder = false;
+  }
+  // Every record suggested: the published one with the step changed, or (without DNS) one
+  // built from the reported policy.
+  auto record = [&](std::string_view p, std::optional<int64_t> pct, bool testing) {
+    return from_dns ? dmarc_from_published(published->dmarc_record, p, pct, testing)
+                    : dmarc_record(pol, p, pct, testing, rua);
+  };
+  auto finish = [&](Check& done) -> Check& {
+    done.explanation += disagreement;
+    return done;
+  };
   const std::string rua_note =
     placeholder ? " Replace <your-report-address> with your rua address (or set rua in the "
                   "domain's [[domain]] block)."
@@ -437,7 +511,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
     c.explanation = "No DMARC aggregate reports for " + stats.domain
                     + " in this window: check that the _dmarc record has a rua= address and "
                       "that its mailbox is being imported.";
-    return c;
+    return finish(c);
   }
 
   const int level = level_of(pol.p);
@@ -449,7 +523,8 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
   const int64_t published_days = pol.newest_day - pol.since_day + 1;
   add_int(e, "current_pct", *c.current_pct);
   add_int(e, "published_days", published_days);
-  const std::string current_record = dmarc_record(pol, pol.p, pol.pct, c.current_testing, rua);
+  const std::string current_record = from_dns ? published->dmarc_record
+                                              : dmarc_record(pol, pol.p, pol.pct, c.current_testing, rua);
   c.dns_record = current_record;
   const std::string stage = "p=" + pol.p
                             + (*c.current_pct < 100 ? " pct=" + std::to_string(*c.current_pct) : "")
@@ -539,7 +614,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                     + " failed DMARC on " + plural(failed, "message", "messages")
                     + ". Fix its DKIM signing or SPF (see the blockers) now, or step back to a "
                       "weaker policy until it passes; the record shown is the one published.";
-    return c;
+    return finish(c);
   }
 
   // Enough data?
@@ -551,7 +626,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
     c.verdict = Verdict::wait;
     c.explanation = "Not enough data to judge " + stage + " yet: need " + join(c.missing, " and ")
                     + ". Keep the current record.";
-    return c;
+    return finish(c);
   }
 
   const auto auth_share = share_of(a.authorized.dmarc_pass, a.authorized.messages);
@@ -582,7 +657,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
     if (c.blockers.empty()) {
       c.verdict = Verdict::advance;
       c.publish = true;
-      c.dns_record = dmarc_record(pol, "quarantine", std::nullopt, false, rua);
+      c.dns_record = record("quarantine", std::nullopt, false);
       c.explanation =
         std::to_string(stats.days) + " days of reports from "
         + plural(static_cast<int64_t>(stats.reporters.size()), "organization", "organizations")
@@ -601,7 +676,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                         "SPF, or your configuration), then wait for new reports.";
     }
     c.explanation += third_party_note(target);
-    return c;
+    return finish(c);
   }
 
   if (level == 2 && !partial) {
@@ -614,7 +689,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
     if (a.authorized.messages == 0) {
       c.blockers.clear();
     }
-    return c;
+    return finish(c);
   }
 
   // Full quarantine (or partial reject) → full reject.
@@ -644,7 +719,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
   if (c.blockers.empty()) {
     c.verdict = Verdict::advance;
     c.publish = true;
-    c.dns_record = dmarc_record(pol, "reject", std::nullopt, false, rua);
+    c.dns_record = record("reject", std::nullopt, false);
     c.explanation = stage + " has been published for " + plural(published_days, "day", "days")
                     + " and " + percent(*auth_share) + " of authorized mail passes DMARC ("
                     + percent(s.reject_pass_share) + " needed): it is safe to move to p=reject. "
@@ -657,7 +732,7 @@ Check judge_dmarc(const DomainStats& stats, const DomainAdvice& a,
                     + " the move to p=reject (see the blockers).";
   }
   c.explanation += third_party_note("p=reject");
-  return c;
+  return finish(c);
 }
 
 // ---- SPF ----------------------------------------------------------------------------------
@@ -700,13 +775,59 @@ std::string spf_record(const config::DomainSettings* cfg, bool& placeholder)
 }
 
 Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::AdvisorSettings& s,
-                const config::DomainSettings* cfg)
+                const config::DomainSettings* cfg, const Published* published)
 {
   Check c;
   c.current = spf_qualifier(stats);
   c.next = "-all";
   bool placeholder = false;
-  const std::string record = spf_record(cfg, placeholder);
+  std::string record = spf_record(cfg, placeholder);
+  std::string disagreement;
+  std::vector<Blocker> refusals;   // why the published record must not get -all yet
+  const bool from_dns = published != nullptr && published->spf_known && !published->spf_record.empty();
+  if (from_dns) {
+    // The published record is the current one; the suggestion changes only its all term.
+    const std::string& rec = published->spf_record;
+    c.published = rec;
+    std::string all = text::to_lower(record_text::all_term(rec));
+    if (all == "all") {
+      all = "+all";
+    }
+    const std::string reported = c.current;
+    if (!all.empty()) {
+      c.current = all;
+      if (reported != "unknown" && reported != all) {
+        disagreement = " DNS publishes " + all + ", but receivers reported " + reported
+                       + " for failing mail in this window: the record changed recently (or "
+                         "receivers still cache the old one).";
+      }
+    }
+    if (const auto changed = record_text::with_all_qualifier(rec, '-')) {
+      record = *changed;
+      placeholder = false;
+    } else {
+      record.clear();
+      placeholder = true;
+      refusals.push_back({"SPF record", 0, std::nullopt,
+                          "the published record has no all term (it ends in redirect=): change "
+                          "the all term of the record it redirects to"});
+    }
+    if (published->spf_lookups > 10) {
+      refusals.push_back({"SPF record", 0, std::nullopt,
+                          "the published record needs " + std::to_string(published->spf_lookups)
+                            + " DNS lookups, over the limit of 10 (RFC 7208 §4.6.4): receivers "
+                              "already get a permanent error; remove includes or use ip4:/ip6: first"});
+    }
+    for (const std::string& ip : published->spf_missed_ips) {
+      refusals.push_back({ip, 0, std::nullopt,
+                          "in authorized_ips but not passed by the published record: with -all its "
+                          "mail would fail SPF; add ip4:/ip6:" + ip + " (or its relay's include:) first"});
+    }
+  }
+  auto finish = [&](Check& done) -> Check& {
+    done.explanation += disagreement;
+    return done;
+  };
   std::vector<Number>& e = c.evidence;
   add_int(e, "days", stats.days);
   add_int(e, "reporters", static_cast<int64_t>(stats.reporters.size()));
@@ -731,7 +852,7 @@ Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::A
   if (stats.messages == 0) {
     c.missing.push_back("DMARC aggregate reports for " + stats.domain);
     c.explanation = "No DMARC aggregate reports for " + stats.domain + " in this window.";
-    return c;
+    return finish(c);
   }
 
   // Authorized senders failing SPF for the domain's envelope, or relying on SPF alone:
@@ -768,12 +889,13 @@ Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::A
 
   if (c.current == "-all" && !spf_failing.empty()) {
     c.verdict = Verdict::regression;
+    c.next = "";
     c.blockers = spf_failing;
     c.dns_record = placeholder ? "" : record;
     c.explanation = "SPF -all is published and authorized mail fails it: receivers that "
                     "enforce SPF reject it before DMARC is consulted. Add the sending IPs to "
                     "the SPF record (see the blockers).";
-    return c;
+    return finish(c);
   }
   if (c.current == "-all") {
     c.next = "";
@@ -783,9 +905,10 @@ Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::A
   if (!c.missing.empty()) {
     c.verdict = Verdict::wait;
     c.explanation = "Not enough data to judge SPF -all yet: need " + join(c.missing, " and ") + ".";
-    return c;
+    return finish(c);
   }
   c.blockers = all_problems;
+  c.blockers.insert(c.blockers.end(), refusals.begin(), refusals.end());
   if (a.authorized.messages == 0) {
     c.blockers.push_back({"authorized sources", 0, std::nullopt,
                           "no mail from an authorized source was seen"});
@@ -803,9 +926,12 @@ Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::A
     c.dns_record = placeholder ? "" : record;
     c.explanation = c.blockers.empty()
                       ? "SPF -all is published and every authorized source passes it." + fwd
-                      : "SPF -all is published, but some authorized mail relies on SPF alone "
-                        "(see the blockers): sign it with DKIM.";
-    return c;
+                      : !refusals.empty()
+                          ? "SPF -all is published, but the record itself needs fixing: "
+                              + refusals.front().why + "."
+                          : "SPF -all is published, but some authorized mail relies on SPF alone "
+                            "(see the blockers): sign it with DKIM.";
+    return finish(c);
   }
   if (c.blockers.empty()) {
     c.verdict = Verdict::advance;
@@ -819,13 +945,19 @@ Check judge_spf(const DomainStats& stats, const DomainAdvice& a, const config::A
                                      "qualifier (list authorized_ips or spf_includes in "
                                      "[[domain]] to get the full record)."
                                    : "");
+  } else if (!refusals.empty() && refusals.size() == c.blockers.size()) {
+    c.verdict = Verdict::hold;
+    c.dns_record = "";
+    c.explanation = "Keep " + (c.current == "unknown" ? std::string("the current SPF record") : c.current)
+                    + " for now: the -all record is refused because " + refusals.front().why
+                    + (refusals.size() > 1 ? " (and see the other blockers)" : "") + ".";
   } else {
     c.verdict = Verdict::hold;
     c.explanation = "Keep " + (c.current == "unknown" ? std::string("the current SPF record") : c.current)
                     + " for now: " + plural(static_cast<int64_t>(c.blockers.size()), "authorized source needs", "authorized sources need")
                     + " fixing first (see the blockers).";
   }
-  return c;
+  return finish(c);
 }
 
 // ---- DKIM ---------------------------------------------------------------------------------
@@ -1216,7 +1348,8 @@ std::vector<ClassifiedSource> classify(const DomainStats& stats,
 }
 
 DomainAdvice advise_domain(DomainStats stats, const config::AdvisorSettings& settings,
-                           const config::DomainSettings* domain, int64_t as_of_day)
+                           const config::DomainSettings* domain, int64_t as_of_day,
+                           const Published* published)
 {
   DomainAdvice a;
   a.domain = stats.domain;
@@ -1239,8 +1372,8 @@ DomainAdvice advise_domain(DomainStats stats, const config::AdvisorSettings& set
     t.messages += src.stats.messages;
     t.dmarc_pass += src.stats.dmarc_pass;
   }
-  a.dmarc = judge_dmarc(stats, a, settings, domain, as_of_day);
-  a.spf = judge_spf(stats, a, settings, domain);
+  a.dmarc = judge_dmarc(stats, a, settings, domain, as_of_day, published);
+  a.spf = judge_spf(stats, a, settings, domain, published);
   a.dkim = judge_dkim(stats, a, settings, domain);
   a.mta_sts = judge_mta_sts(stats, settings, as_of_day);
   return a;

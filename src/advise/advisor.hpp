@@ -94,6 +94,22 @@ struct Check
   std::vector<SelectorAdvice> selectors;
   // mta_sts: the policy file to serve at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
   std::string policy_file;
+  // dmarc, spf: the record DNS publishes now (`advise --dns`); "" when not read or none.
+  std::string published;
+};
+
+// What DNS publishes for a domain, read by `check` (`advise --dns`, `run`): the current
+// DMARC stage and SPF qualifier come from here when DNS answered (reports are the fallback,
+// and a disagreement is shown), and every suggested record is the published one with only
+// the step changed. Plain data: the advisor stays pure.
+struct Published
+{
+  bool dmarc_known = false;      // DNS answered for _dmarc.<domain> (with a record or without)
+  std::string dmarc_record;      // the domain's own record; "" when none
+  bool spf_known = false;        // DNS answered for the domain's TXT
+  std::string spf_record;        // "" when none (or several)
+  int spf_lookups = 0;           // DNS-querying terms of the whole walk (RFC 7208 §4.6.4)
+  std::vector<std::string> spf_missed_ips;   // authorized_ips entries the record does not pass
 };
 
 // Why a source got its class (see the head of this file).
@@ -157,8 +173,10 @@ std::vector<ClassifiedSource> classify(const DomainStats& stats,
 // The verdicts for one domain. `stats` covers the window ending `as_of_day` (its sources
 // move into the result); `domain` is its [[domain]] block or null (authorized sources
 // inferred, and the notes say so).
+// `published` (may be null): what DNS publishes now (see Published).
 DomainAdvice advise_domain(DomainStats stats, const config::AdvisorSettings& settings,
-                           const config::DomainSettings* domain, int64_t as_of_day);
+                           const config::DomainSettings* domain, int64_t as_of_day,
+                           const Published* published = nullptr);
 
 // One Finding per domain and check, for outputs that carry findings (GELF).
 std::vector<Finding> to_findings(const Advice& advice);

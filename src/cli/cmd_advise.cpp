@@ -3,6 +3,8 @@
 // blockers and the DNS record to publish (issue #5, DESIGN.md "Policy advisor").
 #include "cli/cmd_advise.hpp"
 
+#include "cli/cmd_check.hpp"
+
 #include "core/log.hpp"
 #include "core/stats.hpp"
 #include "core/text.hpp"
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -27,6 +30,7 @@ struct AdviseArgs
   std::string as_of;
   std::string format = "text";
   bool exit_code = false;
+  bool dns = false;
 };
 
 const config::DomainSettings* block_for(const config::Config& config, const std::string& domain)
@@ -65,7 +69,7 @@ ExitCode run(Context& ctx, const AdviseArgs& args)
       return fail(known.error());
     }
   }
-  auto advice = compute_advice(**db, **config, only, as_of_day);
+  auto advice = compute_advice(**db, **config, only, as_of_day, args.dns ? ReadDns::yes : ReadDns::no);
   if (!advice) {
     return fail(advice.error());
   }
@@ -85,8 +89,47 @@ ExitCode run(Context& ctx, const AdviseArgs& args)
 
 } // namespace
 
+namespace {
+
+// What DNS publishes for `names`, read by the checks of `check`; empty (with a warning)
+// when DNS cannot be asked or answers nothing.
+std::map<std::string, advise::Published> read_published(const config::Config& config,
+                                                        const std::set<std::string>& names)
+{
+  std::map<std::string, advise::Published> out;
+  const auto inputs = check_inputs(config, std::vector<std::string>(names.begin(), names.end()), {});
+  if (inputs.empty()) {
+    return out;
+  }
+  auto run = pipeline::run_checks(inputs, check_options(config));
+  if (!run) {
+    log::warn("advise: DNS cannot be asked (" + run.error().detail
+              + "); the current policies come from the reports");
+    return out;
+  }
+  if (run->dns_unreachable()) {
+    log::warn("advise: no DNS answer; the current policies come from the reports");
+    return out;
+  }
+  for (const check::DomainCheck& d : run->domains) {
+    advise::Published p;
+    p.dmarc_known = !check::has_code(d.dmarc.problems, "dns-error");
+    if (d.dmarc.found_at == "_dmarc." + d.domain) {
+      p.dmarc_record = d.dmarc.record;
+    }
+    p.spf_known = !check::has_code(d.spf.problems, "dns-error");
+    p.spf_record = d.spf.record;
+    p.spf_lookups = d.spf.lookups;
+    p.spf_missed_ips = d.spf.authorized_ips_missed;
+    out[d.domain] = std::move(p);
+  }
+  return out;
+}
+
+} // namespace
+
 Result<advise::Advice> compute_advice(store::Database& db, const config::Config& config,
-                                      const OptString& domain, int64_t as_of_day)
+                                      const OptString& domain, int64_t as_of_day, ReadDns dns)
 {
   advise::Advice advice;
   advice.as_of_day = as_of_day;
@@ -113,8 +156,11 @@ Result<advise::Advice> compute_advice(store::Database& db, const config::Config&
       all.insert(name);
     }
   }
+  const std::map<std::string, advise::Published> published =
+    dns == ReadDns::yes ? read_published(config, all) : std::map<std::string, advise::Published>();
   for (const std::string& name : all) {
     const config::DomainSettings* block = block_for(config, name);
+    const auto pub = published.find(name);
     // Reverse DNS names of every source only when a PTR rule needs them.
     window.name_limit = block != nullptr && !block->authorized_ptr_domains.empty() ? -1 : 50;
     auto stats = store::domain_stats(db, name, window);
@@ -122,14 +168,15 @@ Result<advise::Advice> compute_advice(store::Database& db, const config::Config&
       return stats.error();
     }
     advice.domains.push_back(
-      advise::advise_domain(std::move(*stats), config.advisor, block, as_of_day));
+      advise::advise_domain(std::move(*stats), config.advisor, block, as_of_day,
+                            pub != published.end() ? &pub->second : nullptr));
   }
   return advice;
 }
 
-ExitCode advise_step(Context& ctx, store::Database& db, const config::Config& config)
+ExitCode advise_step(Context& ctx, store::Database& db, const config::Config& config, ReadDns dns)
 {
-  auto advice = compute_advice(db, config, std::nullopt, unix_day(ctx.clock->now()));
+  auto advice = compute_advice(db, config, std::nullopt, unix_day(ctx.clock->now()), dns);
   if (!advice) {
     log::error("advise: " + advice.error().to_string());
     return ExitCode::error;
@@ -168,12 +215,19 @@ void register_advise(CLI::App& app, Context& ctx, int& exit_code)
   cmd->add_option("-f,--format", args->format, "Output format")
     ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag("--exit-code", args->exit_code, "Exit 4 when a verdict is a regression (monitoring)");
+  cmd->add_flag("--dns", args->dns,
+                "Read the published DMARC and SPF records from DNS ([enrich] dns_servers) and "
+                "build every suggestion on them");
   cmd->footer(
     "Judges the last [advisor] window_days (default 28) of reports per domain. Verdicts:\n"
     "wait (too little data), advance (the next step is safe), hold (blockers say why),\n"
     "regression (a published policy hurts your own mail), done (strictest step, healthy).\n"
     "Authorized senders come from [[domain]] blocks, or are inferred without one.\n"
-    "Example: dmarcctl advise --domain example.com\n"
+    "With --dns the current DMARC stage and SPF qualifier come from DNS (the reports when it\n"
+    "does not answer; a disagreement is shown) and a suggested record is the published one\n"
+    "with only the step changed; a -all that would exceed 10 SPF lookups or fail an\n"
+    "authorized_ips entry is refused (docs/check.md).\n"
+    "Example: dmarcctl advise --domain example.com --dns\n"
     "         dmarcctl advise --format json --exit-code   # for monitoring\n"
     "Exit status: 0 ok, 1 error, 2 usage error, 4 a regression (with --exit-code).");
   cmd->callback([&ctx, &exit_code, args] { exit_code = to_int(run(ctx, *args)); });

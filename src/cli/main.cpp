@@ -140,7 +140,7 @@ int main(int argc, char** argv)
   // people type them; a subcommand hands what it does not know up to here.
   app.fallthrough();
   app.footer("Exit status: 0 ok, 1 error, 2 usage, 3 some inputs failed, 4 the advisor sees a "
-             "regression (run, advise --exit-code).\nRun `dmarcctl COMMAND --help` for a command's "
+             "regression (run, advise --exit-code), 5 check found an error.\nRun `dmarcctl COMMAND --help` for a command's "
              "options; the options above go before or after COMMAND.");
 
   cli::register_import(app, ctx, exit_code);
@@ -152,6 +152,7 @@ int main(int argc, char** argv)
   cli::register_fetch(app, ctx, exit_code);
   cli::register_run(app, ctx, exit_code);
   cli::register_forward(app, ctx, exit_code);
+  cli::register_check(app, ctx, exit_code);
 
   // `dmarcctl help [COMMAND...]`: the --help of that command (registered last, so every
   // command above is one it can name).

@@ -61,6 +61,7 @@ json dmarc_of(const Check& c)
   j["verdict"] = std::string(advise::to_string(c.verdict));
   j["next_policy"] = text_or_null(c.next);
   j["dns_record"] = text_or_null(c.dns_record);
+  j["published"] = text_or_null(c.published);
   j["dns_action"] = c.dns_record.empty() ? json(nullptr) : json(c.publish ? "publish" : "keep");
   j["explanation"] = c.explanation;
   j["missing"] = c.missing;
@@ -75,6 +76,7 @@ json spf_of(const Check& c)
   j["current"] = text_or_null(c.current);
   j["next"] = text_or_null(c.next);
   j["dns_record"] = text_or_null(c.dns_record);
+  j["published"] = text_or_null(c.published);
   j["dns_action"] = c.dns_record.empty() ? json(nullptr) : json(c.publish ? "publish" : "keep");
   common(j, c);
   return j;

@@ -35,6 +35,10 @@ void check_block(const char* name, const Check& c, const std::string& step, cons
   }
   out += head + "\n";
   out += wrap(c.explanation, k_indent);   // for wait, it names what is missing
+  if (c.publish && !c.published.empty() && c.published != c.dns_record) {
+    out += k_indent + "Published: " + dns_name + " TXT\n";
+    out += k_indent + "  \"" + c.published + "\"\n";
+  }
   if (!c.dns_record.empty()) {
     const std::string verb = c.publish ? "Publish: " : "Keep:    ";
     out += k_indent + verb + dns_name + " TXT\n";

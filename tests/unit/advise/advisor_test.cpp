@@ -753,3 +753,99 @@ TEST_CASE("an unlisted service signing with its own d= is named before tightenin
   CHECK(a.dmarc.blockers[0].why.rfind("authorized (signs DKIM as d=mcsv.net", 0) == 0);
   CHECK(a.dmarc.explanation.find("Check first") == std::string::npos);
 }
+
+TEST_CASE("advise --dns: suggestions are the published records with only the step changed")
+{
+  const config::DomainSettings cfg = block();
+  DomainStats d = stats(21, 2, "none");
+  d.spf_own_softfail = 50;
+  add(d, good(k_a, 1000, 1000));
+
+  Published pub;
+  pub.dmarc_known = true;
+  pub.dmarc_record = "v=DMARC1;p=none; sp=reject; rua=mailto:agg@reports.example.com; fo=1";
+  pub.spf_known = true;
+  pub.spf_record = "v=spf1 mx a include:_spf.relay.example.net ip4:203.0.113.0/24 ~all";
+  pub.spf_lookups = 3;
+  const DomainAdvice a = advise_domain(d, {}, &cfg, k_today, &pub);
+  CHECK(a.dmarc.verdict == Verdict::advance);
+  CHECK(a.dmarc.published == pub.dmarc_record);
+  CHECK(a.dmarc.dns_record == "v=DMARC1;p=quarantine; sp=reject; rua=mailto:agg@reports.example.com; fo=1");
+  CHECK(a.spf.verdict == Verdict::advance);
+  CHECK(a.spf.current == "~all");
+  CHECK(a.spf.published == pub.spf_record);
+  CHECK(a.spf.dns_record == "v=spf1 mx a include:_spf.relay.example.net ip4:203.0.113.0/24 -all");
+
+  // Without DNS the old behaviour: records built from the reports and the config.
+  const DomainAdvice offline = advise_domain(d, {}, &cfg, k_today);
+  CHECK(offline.spf.dns_record == "v=spf1 ip4:203.0.113.0/24 ip6:2001:db8:10::/48 include:relay.example.net -all");
+  CHECK(offline.spf.published.empty());
+}
+
+TEST_CASE("advise --dns: DNS is the current stage, a disagreement with the reports is shown")
+{
+  const config::DomainSettings cfg = block();
+  DomainStats d = stats(21, 2, "none");
+  add(d, good(k_a, 1000, 1000));
+  Published pub;
+  pub.dmarc_known = true;
+  pub.dmarc_record = "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com";
+  const DomainAdvice a = advise_domain(d, {}, &cfg, k_today, &pub);
+  CHECK(a.dmarc.current == "quarantine");
+  CHECK(a.dmarc.explanation.find("DNS publishes p=quarantine, but the newest reports show p=none")
+        != std::string::npos);
+  // Counted as published since the newest report: too recent for reject.
+  CHECK(a.dmarc.verdict == Verdict::hold);
+  CHECK(a.dmarc.dns_record == pub.dmarc_record);
+  CHECK_FALSE(a.dmarc.publish);
+}
+
+TEST_CASE("advise --dns: a -all over the lookup limit or missing an authorized IP is refused")
+{
+  const config::DomainSettings cfg = block();
+  DomainStats d = stats(21, 2, "none");
+  d.spf_own_softfail = 50;
+  add(d, good(k_a, 1000, 1000));
+  Published pub;
+  pub.spf_known = true;
+  pub.spf_record = "v=spf1 mx ~all";
+  pub.spf_lookups = 1;
+  pub.spf_missed_ips = {"203.0.113.0/24"};
+  const DomainAdvice missed = advise_domain(d, {}, &cfg, k_today, &pub);
+  CHECK(missed.spf.verdict == Verdict::hold);
+  CHECK_FALSE(missed.spf.publish);
+  CHECK(missed.spf.dns_record.empty());
+  CHECK(blocker_sources(missed.spf) == "203.0.113.0/24");
+  CHECK(missed.spf.explanation.find("the -all record is refused because in authorized_ips but not "
+                                    "passed by the published record") != std::string::npos);
+
+  pub.spf_missed_ips.clear();
+  pub.spf_lookups = 12;
+  const DomainAdvice over = advise_domain(d, {}, &cfg, k_today, &pub);
+  CHECK(over.spf.verdict == Verdict::hold);
+  CHECK(blocker_sources(over.spf) == "SPF record");
+  CHECK(over.spf.blockers[0].why.find("needs 12 DNS lookups, over the limit of 10") != std::string::npos);
+
+  pub.spf_lookups = 1;
+  pub.spf_record = "v=spf1 redirect=_spf.example.com";
+  const DomainAdvice redirect = advise_domain(d, {}, &cfg, k_today, &pub);
+  CHECK(redirect.spf.verdict == Verdict::hold);
+  CHECK(redirect.spf.dns_record.empty());
+}
+
+TEST_CASE("an SPF regression at -all does not print a step from -all to -all")
+{
+  const config::DomainSettings cfg = block();
+  DomainStats d = stats();
+  d.spf_own_fail = 100;
+  SourceStats bad = good(k_a, 1000, 1000);
+  bad.spf_own_pass = 900;
+  add(d, bad);
+  Published pub;
+  pub.spf_known = true;
+  pub.spf_record = "v=spf1 mx include:relay.example.net -all";
+  const DomainAdvice a = advise_domain(d, {}, &cfg, k_today, &pub);
+  CHECK(a.spf.verdict == Verdict::regression);
+  CHECK(a.spf.next.empty());
+  CHECK(a.spf.dns_record == pub.spf_record);
+}

@@ -94,7 +94,7 @@ const std::vector<Library>& libraries()
     {"toml++", std::regex(R"(^toml\+\+/)"), "config", std::regex(R"(tomlplusplus::)")},
     {"CLI11", std::regex(R"(^CLI/)"), "cli", std::regex(R"(CLI11::)")},
     {"libcurl", std::regex(R"(^curl/)"), "net", std::regex(R"(CURL::)")},
-    {"c-ares", std::regex(R"(^ares(_[a-z_]+)?\.h$)"), "dns", std::regex(R"(CARES)")},
+    {"c-ares", std::regex(R"(^ares(_[a-z_]+)?\.h$)"), "net", std::regex(R"(CARES)")},
   };
   return k_libraries;
 }
