@@ -367,7 +367,7 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
 
   TableReader top(root, "the top level", issues);
-  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits"}) {
+  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "report", "limits"}) {
     top.section(s);
   }
   top.finish();
@@ -418,6 +418,12 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
                         "[gelf] url must start with udp://, tcp://, http:// or https://"});
     }
     config.gelf = std::move(gelf);
+  }
+  if (const toml::table* rep = section(root, "report", issues)) {
+    TableReader r(*rep, "[report]", issues);
+    r.string("html", config.report.html);
+    r.integer("days", config.report.days, 1, 3660);
+    r.finish();
   }
   if (const toml::table* l = section(root, "limits", issues)) {
     Limits& c = config.limits;

@@ -78,6 +78,12 @@ struct GelfSettings
   int timeout = 10;                  // seconds
 };
 
+struct ReportSettings
+{
+  std::string html;                  // [report] html: the HTML report `run` rewrites; "" = none
+  int days = 90;                     // [report] days: its period, ending today
+};
+
 struct Config
 {
   std::string path;                  // where it was read from ("" for defaults)
@@ -87,6 +93,7 @@ struct Config
   AdvisorSettings advisor;
   std::vector<DomainSettings> domains;
   std::optional<GelfSettings> gelf;
+  ReportSettings report;             // [report]
   Limits limits;                     // [limits]
 };
 
