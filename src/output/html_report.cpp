@@ -59,12 +59,12 @@ border-radius:3px;padding:0 .35rem;margin:0 .3rem;vertical-align:middle}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--bg);border:1px solid var(--line);padding:.4rem;margin:.3rem 0}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 figure.chart{margin:.5rem 0 1rem}
-.plot{position:relative;height:13rem;margin:0 3rem 0 4rem;border-left:1px solid var(--line);border-bottom:1px solid var(--line)}
+.plot{position:relative;height:13rem;margin:.8rem 3rem 0 3.5rem;border-left:1px solid var(--line);border-bottom:1px solid var(--line)}
 .plot svg{display:block;width:100%;height:100%}
 .ax{position:absolute;font-size:.75rem;color:var(--muted);white-space:nowrap}
 .ymax{right:100%;top:-.5em;padding-right:.3rem}.y0{right:100%;bottom:-.5em;padding-right:.3rem}
 .rmax{left:100%;top:-.5em;padding-left:.3rem}.r0{left:100%;bottom:-.5em;padding-left:.3rem}
-.xaxis{display:flex;justify-content:space-between;margin:0 3rem 0 4rem;font-size:.75rem}
+.xaxis{display:flex;justify-content:space-between;margin:0 3rem 0 3.5rem;font-size:.75rem}
 .legend{list-style:none;padding:0;margin:.3rem 0;font-size:.85rem;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
 .sw{display:inline-block;width:.9em;height:.9em;vertical-align:-.1em;margin-right:.3em;border:1px solid var(--muted)}
 .s-pass{fill:var(--pass);background:var(--pass)}.s-fauth{fill:var(--fauth);background:var(--fauth)}
@@ -80,8 +80,8 @@ details{margin:.3rem 0 1rem}summary{cursor:pointer;color:var(--muted)}
 .sev-error{color:var(--bad);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}
 nav table{width:100%}
 footer{margin-top:3rem;color:var(--muted);font-size:.8rem}
-@media (max-width:600px){body{padding:.6rem;font-size:14px}.plot{margin:0 2.4rem 0 3rem;height:10rem}
-.xaxis{margin:0 2.4rem 0 3rem}dl.totals{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:600px){body{padding:.6rem;font-size:14px}.plot{margin:.8rem 2.4rem 0 2.6rem;height:10rem}
+.xaxis{margin:0 2.4rem 0 2.6rem}dl.totals{grid-template-columns:repeat(2,1fr)}}
 @media print{@page{size:A4;margin:12mm}body{max-width:none;font-size:10pt;background:#fff;color:#000}
 section.domain{break-before:page}figure,table,.verdict{break-inside:avoid}th button{pointer-events:none}
 details>summary{display:none}details>*{display:block}}
@@ -196,6 +196,18 @@ int64_t nice_max(int64_t v)
   return base * 10;
 }
 
+// An axis label: 950, 20k, 5M, 10G (the exact numbers are in tooltips and tables).
+std::string compact(int64_t n)
+{
+  const char* const units[] = {"", "k", "M", "G", "T", "P", "E"};
+  int unit = 0;
+  while (n >= 1000 && n % 1000 == 0) {
+    n /= 1000;
+    ++unit;
+  }
+  return n >= 10000 ? num(n) + units[unit] : std::to_string(n) + units[unit];
+}
+
 void render_chart(const Chart& c, std::string& out)
 {
   int64_t top = 0;
@@ -209,7 +221,7 @@ void render_chart(const Chart& c, std::string& out)
   const int64_t ymax = nice_max(top);
   const int width = std::max(c.slots, 1) * k_slot;
   out += "<figure class=\"chart\" id=\"" + c.id + "\"><figcaption>" + html_escape(c.title)
-         + "</figcaption><div class=\"plot\"><span class=\"ax ymax\">" + num(ymax)
+         + "</figcaption><div class=\"plot\"><span class=\"ax ymax\">" + compact(ymax)
          + "</span><span class=\"ax y0\">0</span>";
   if (!c.line.empty()) {
     out += "<span class=\"ax rmax\">100%</span><span class=\"ax r0\">0%</span>";
@@ -266,11 +278,14 @@ void render_chart(const Chart& c, std::string& out)
         open = false;
         continue;
       }
-      const std::string point = std::to_string(i * k_slot + k_slot / 2) + " "
-                                + std::to_string(std::llround((1.0 - *v) * (k_height - 10)) + 5);
-      // A point on its own is a dot (a zero-length segment with round caps).
+      const std::string y = std::to_string(std::llround((1.0 - *v) * (k_height - 10)) + 5);
+      // A day on its own is a short dash across its bar.
       const bool alone = i + 1 >= c.slots || !c.line[static_cast<std::size_t>(i) + 1];
-      d += (open ? "L" : "M") + point + (!open && alone ? "h0" : "");
+      if (!open && alone) {
+        d += "M" + std::to_string(i * k_slot + 1) + " " + y + "h" + std::to_string(k_slot - 2);
+      } else {
+        d += (open ? "L" : "M") + std::to_string(i * k_slot + k_slot / 2) + " " + y;
+      }
       open = true;
     }
     out += "<path class=\"share\" d=\"" + d + "\"><title>" + html_escape(c.line_name)
