@@ -30,8 +30,8 @@ namespace {
 
 // Rows of the source tables: the biggest sources and the failing ones (the rest are in
 // `summary` and `export`), so ten domains of 90 days stay well under a megabyte.
-constexpr std::size_t k_top_sources = 50;
-constexpr std::size_t k_failing_sources = 25;
+constexpr std::size_t k_top_sources = 30;
+constexpr std::size_t k_failing_sources = 20;
 
 struct ReportArgs
 {

@@ -23,7 +23,7 @@ constexpr int k_height = 1000;
 // A reporter without a report in this many days before the end of the window is "silent".
 constexpr int64_t k_silent_days = 3;
 // Rows of the source tables, selector charts (the rest is in `summary` / `export`).
-constexpr std::size_t k_selector_charts = 3;
+constexpr std::size_t k_selector_charts = 2;
 constexpr std::size_t k_selector_rows = 25;
 
 const char* const k_css = R"CSS(
@@ -75,7 +75,7 @@ figure.chart{margin:.5rem 0 1rem}
 .b-none{fill:var(--none)}.b-quarantine{fill:var(--quar)}.b-reject{fill:var(--rej)}
 .grid{stroke:var(--line);stroke-width:1;vector-effect:non-scaling-stroke;fill:none}
 .share{stroke:var(--share);stroke-width:2.5;stroke-dasharray:6 3;stroke-linecap:round;stroke-linejoin:round;fill:none;vector-effect:non-scaling-stroke}
-.mark:hover rect{opacity:.75}
+.mark rect{width:8px}.mark:hover rect{opacity:.75}
 details{margin:.3rem 0 1rem}summary{cursor:pointer;color:var(--muted)}
 .sev-error{color:var(--bad);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}
 nav table{width:100%}
@@ -128,7 +128,7 @@ std::string share_cell(int64_t part, int64_t whole)
 {
   const auto s = share_of(part, whole);
   char value[32];
-  std::snprintf(value, sizeof value, "%.6f", s.value_or(-1));
+  std::snprintf(value, sizeof value, "%.4f", s.value_or(-1));
   return "<td class=\"n\" data-value=\"" + std::string(value) + "\">" + pct(part, whole) + "</td>";
 }
 
@@ -243,8 +243,7 @@ void render_chart(const Chart& c, std::string& out)
     if (!c.present[slot]) {
       continue;
     }
-    out += "<g class=\"mark\" data-day=\"" + date(c.first_day + i) + "\"><title>"
-           + html_escape(c.tips[slot]) + "</title>";
+    out += "<g class=\"mark\"><title>" + html_escape(c.tips[slot]) + "</title>";
     int64_t base = 0;   // in chart units, from the bottom
     bool drawn = false;
     const std::string x = std::to_string(i * k_slot + 1);
@@ -258,14 +257,14 @@ void render_chart(const Chart& c, std::string& out)
         4, static_cast<int64_t>(std::llround(static_cast<double>(v) * k_height
                                              / static_cast<double>(ymax))));
       out += "<rect class=\"" + s.cls + "\" x=\"" + x + "\" y=\""
-             + std::to_string(std::max<int64_t>(k_height - base - h, 0)) + "\" width=\""
-             + std::to_string(k_slot - 2) + "\" height=\"" + std::to_string(h) + "\"/>";
+             + std::to_string(std::max<int64_t>(k_height - base - h, 0)) + "\" height=\""
+             + std::to_string(h) + "\"/>";
       base += h;
       drawn = true;
     }
     if (!drawn) {   // reports that counted no mail: a stub on the axis
       out += "<rect class=\"s-zero\" x=\"" + x + "\" y=\"" + std::to_string(k_height - 4)
-             + "\" width=\"" + std::to_string(k_slot - 2) + "\" height=\"4\"/>";
+             + "\" height=\"4\"/>";
     }
     out += "</g>";
   }
@@ -586,7 +585,7 @@ void outcome_section(const HtmlDomain& h, int index, int64_t first_day, int slot
            + " passing DMARC (" + pct(d.dmarc_pass, d.messages)
            + "). Bottom to top: DMARC pass, fail from authorized sources, fail from forwarders, "
              "fail from unknown sources. A dashed line shows the DMARC pass share of authorized "
-             "mail; shading shows the published policy. The numbers are in the table below.";
+             "mail; shading shows the published policy. Each day's numbers are in its tooltip.";
   render_chart(c, out);
   if (!c.bands.empty()) {
     out += "<p class=\"note\">Published policy: ";
@@ -601,19 +600,6 @@ void outcome_section(const HtmlDomain& h, int index, int64_t first_day, int slot
          + num(h.forwarder.sources) + " forwarders (" + num(h.forwarder.messages)
          + " messages), " + num(h.unknown.sources) + " unknown (" + num(h.unknown.messages)
          + " messages, presumed spoofing).</p>";
-  out += "<details><summary>Numbers per day</summary><div class=\"wrap\"><table class=\"sortable\">"
-         "<thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"n\">Messages</th>"
-         "<th scope=\"col\" class=\"n\">DMARC pass</th><th scope=\"col\" class=\"n\">Fail, "
-         "authorized</th><th scope=\"col\" class=\"n\">Fail, forwarders</th><th scope=\"col\" "
-         "class=\"n\">Fail, unknown</th><th scope=\"col\" class=\"n\">Authorized passing</th>"
-         "</tr></thead><tbody>";
-  for (const DayOutcome& o : h.outcomes) {
-    out += "<tr><td>" + date(o.day) + "</td>"
-           + num_cell(o.pass + o.fail_authorized + o.fail_forwarder + o.fail_unknown)
-           + num_cell(o.pass) + num_cell(o.fail_authorized) + num_cell(o.fail_forwarder)
-           + num_cell(o.fail_unknown) + share_cell(o.authorized_pass, o.authorized) + "</tr>";
-  }
-  out += "</tbody></table></div></details>";
 }
 
 void source_table(const std::vector<ReportSource>& sources, bool failed_column, std::string& out)
@@ -774,9 +760,9 @@ void selectors_section(const HtmlDomain& h, int index, int64_t first_day, int sl
       c.stacks[1].values[i] = day.pass - day.aligned_pass;
       c.stacks[2].values[i] = day.messages - day.pass;
       c.present[i] = true;
-      c.tips[i] = date(day.day) + ": " + num(day.messages) + " messages; pass "
-                  + pct(day.pass, day.messages) + ", aligned pass "
-                  + pct(day.aligned_pass, day.messages);
+      c.tips[i] = date(day.day) + ": " + num(day.messages) + " messages, "
+                  + pct(day.pass, day.messages) + " pass, " + pct(day.aligned_pass, day.messages)
+                  + " aligned";
     }
     c.desc = "Messages with a DKIM result for selector " + label + " per day: "
              + num(s.messages) + " in all, " + pct(s.pass, s.messages) + " passing, "
@@ -807,34 +793,34 @@ void tls_section(const HtmlDomain& h, int index, int64_t first_day, int slots, s
   out += "</tbody></table></div>";
   int n = 0;
   for (const TlsPolicyStats& t : d.tls) {
-    for (int failed = 0; failed < 2; ++failed) {
-      Chart c;
-      c.id = "c" + std::to_string(index) + "-tls" + std::to_string(n++);
-      c.title = std::string(failed ? "Failed" : "Successful") + " TLS sessions per day, policy "
-                + t.policy_type;
-      c.first_day = first_day;
-      c.slots = slots;
-      c.stacks = {failed ? Stack{"failed sessions", "s-fauth", {}}
-                         : Stack{"successful sessions", "s-pass", {}}};
-      c.stacks[0].values.assign(static_cast<std::size_t>(slots), 0);
-      c.present.assign(static_cast<std::size_t>(slots), false);
-      c.tips.assign(static_cast<std::size_t>(slots), "");
-      for (const TlsDay& day : h.daily.tls) {
-        const int64_t slot = day.day - first_day;
-        if (day.policy_type != t.policy_type || slot < 0 || slot >= slots) {
-          continue;
-        }
-        const auto i = static_cast<std::size_t>(slot);
-        c.stacks[0].values[i] = failed ? day.failure : day.success;
-        c.present[i] = true;
-        c.tips[i] = date(day.day) + ": " + num(day.success) + " successful, " + num(day.failure)
-                    + " failed sessions (" + pct(day.failure, day.success + day.failure) + ")";
-      }
-      c.desc = "TLS sessions per day with policy " + t.policy_type + ": " + num(t.success)
-               + " successful, " + num(t.failure) + " failed in all. Each day's numbers are in "
-               "its tooltip.";
-      render_chart(c, out);
+    Chart c;
+    c.id = "c" + std::to_string(index) + "-tls" + std::to_string(n++);
+    c.title = "TLS sessions per day, policy " + t.policy_type;
+    c.first_day = first_day;
+    c.slots = slots;
+    c.stacks = {{"successful sessions", "s-pass", {}}, {"failed sessions", "s-fauth", {}}};
+    for (Stack& st : c.stacks) {
+      st.values.assign(static_cast<std::size_t>(slots), 0);
     }
+    c.present.assign(static_cast<std::size_t>(slots), false);
+    c.tips.assign(static_cast<std::size_t>(slots), "");
+    for (const TlsDay& day : h.daily.tls) {
+      const int64_t slot = day.day - first_day;
+      if (day.policy_type != t.policy_type || slot < 0 || slot >= slots) {
+        continue;
+      }
+      const auto i = static_cast<std::size_t>(slot);
+      c.stacks[0].values[i] = day.success;
+      c.stacks[1].values[i] = day.failure;
+      c.present[i] = true;
+      c.tips[i] = date(day.day) + ": " + num(day.success) + " successful, " + num(day.failure)
+                  + " failed sessions (" + pct(day.failure, day.success + day.failure) + ")";
+    }
+    c.desc = "TLS sessions per day with policy " + t.policy_type + ", failed ones stacked on the "
+             "successful ones (a day with failures always shows a red cap): " + num(t.success)
+             + " successful, " + num(t.failure) + " failed in all. Each day's numbers are in its "
+             "tooltip.";
+    render_chart(c, out);
     std::map<std::string, int64_t> types;
     for (const TlsFailureDay& f : t.failures) {
       types[f.result_type] += f.sessions;

@@ -387,13 +387,11 @@ TEST_CASE("report --html in Chromium: each domain's section, a mark per day, sum
       CHECK(chart_of(dom, id + "-out").empty());
       CHECK(section.find("No DMARC aggregate reports in this period.") != std::string::npos);
     }
-    // TLS: a chart of successful and one of failed sessions per policy type, a mark per day.
+    // TLS: a chart of successful and failed sessions per policy type, a mark per day.
     int n = 0;
     for (const json& t : d.at("tls")) {
-      for (int k = 0; k < 2; ++k) {
-        CHECK(count(chart_of(dom, id + "-tls" + std::to_string(n++)), "<g class=\"mark\"")
-              == t.at("days").get<std::size_t>());
-      }
+      CHECK(count(chart_of(dom, id + "-tls" + std::to_string(n++)), "<g class=\"mark\"")
+            == t.at("days").get<std::size_t>());
       CHECK(section.find("data-value=\"" + std::to_string(t.at("failure").get<int64_t>()) + "\"")
             != std::string::npos);
     }
@@ -460,7 +458,9 @@ TEST_CASE("the browser checks catch a page that asks for an outside image")
   const Browser refused = open_in_chromium(dir, dir / "csp.html", {"--dump-dom"});
   CHECK(refused.requests.empty());
   REQUIRE(refused.console.size() == 1);
-  CHECK(refused.console[0].find("Refused to load the image 'http://cdn.example.net/logo.png'")
+  INFO(refused.console[0]);
+  CHECK(refused.console[0].find("Loading the image 'http://cdn.example.net/logo.png' violates the "
+                                "following Content Security Policy directive")
         != std::string::npos);
 
   // Without it, the request reaches the recorder.
@@ -590,8 +590,11 @@ TEST_CASE("ten domains of 90 days make a report under 1 MB")
   REQUIRE(dmarcctl({"--db", db, "report", "--html", html, "--since", "90d", "--as-of", k_last})
             .exit_code == 0);
   const std::string page = read_file(html);
+  if (const char* keep = std::getenv("DMARC_KEEP_REPORT")) {
+    write_file(keep, page);   // to look at it
+  }
   INFO("size " << page.size());
   CHECK(page.size() < 1000000);
   CHECK(count(page, "<section") == 10);
-  CHECK(count(page, "<g class=\"mark\"") >= 10 * 90 * 4);
+  CHECK(count(page, "<g class=\"mark\"") == 10 * 90 * 4);   // outcome, 2 selectors, TLS
 }
