@@ -1,5 +1,6 @@
 // dmarc_bench_summary_advise: `dmarcctl summary` and `dmarcctl advise` over a database of
-// 10,000,000 aggregate record rows (DESIGN.md "Performance targets": under one second each).
+// 10,000,000 aggregate record rows (DESIGN.md "Performance targets": under one second each),
+// and `dmarcctl report --html` over the same (under two seconds).
 //
 // Why a database written through SQL: importing 10 million records from XML takes minutes
 // and measures the import, not the reads. This tool writes the report tables directly
@@ -471,7 +472,9 @@ int main(int argc, char** argv)
     std::string measure;
     std::vector<std::string> args;
     bool target;
+    double limit = 1.0;                // seconds, when `target`
   };
+  const std::string html = (fs::temp_directory_path() / "dmarc_bench_report.html").string();
   const std::string shape = thousands(records) + " record rows, " + std::to_string(o.domains)
                             + " domains, 28-day window of " + thousands(window_rows)
                             + " rollup rows";
@@ -486,18 +489,30 @@ int main(int argc, char** argv)
     {"`summary --since " + std::to_string(o.days) + "d` (the whole history: "
        + thousands(rollup) + " rollup rows)",
      {"summary", "--as-of", k_as_of, "--since", std::to_string(o.days) + "d"}, false},
+    {"`report --html` (90 days, every domain) over " + thousands(records) + " record rows",
+     {"report", "--html", html, "--as-of", k_as_of}, true, 2.0},
+    {"`report --html --since 28d` (the window of `summary`)",
+     {"report", "--html", html, "--as-of", k_as_of, "--since", "28d"}, true, 2.0},
+    {"`report --html --domain d042.example.com` (90 days)",
+     {"report", "--html", html, "--as-of", k_as_of, "--domain", "d042.example.com"}, false},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv{dmarcctl, "-q", "--db", o.db};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
     const Timing t = best_of(o.repeat, argv);
+    const std::string target = c.target ? "< " + std::to_string(static_cast<int>(c.limit)) + " s"
+                                        : "–";
     if (t.exit_code != 0) {
       std::printf("| %s | failed (exit %d) | %s | MISSED |\n", c.measure.c_str(), t.exit_code,
-                  c.target ? "< 1 s" : "–");
+                  target.c_str());
       continue;
     }
-    std::printf("| %s | %.3f s; %.3f s | %s | %s |\n", c.measure.c_str(), t.wall, t.cpu,
-                c.target ? "< 1 s" : "–", c.target ? (t.wall < 1.0 ? "ok" : "MISSED") : "–");
+    std::string size;
+    if (c.args[0] == "report" && fs::exists(html)) {
+      size = " (" + thousands(static_cast<int64_t>(fs::file_size(html))) + " bytes)";
+    }
+    std::printf("| %s%s | %.3f s; %.3f s | %s | %s |\n", c.measure.c_str(), size.c_str(), t.wall,
+                t.cpu, target.c_str(), c.target ? (t.wall < c.limit ? "ok" : "MISSED") : "–");
   }
   if (generate_s >= 0) {
     std::printf("| building that database: raw rows written through SQL; rollups by the backfill "

@@ -1,4 +1,4 @@
-// dmarcctl run: the nightly job, read top to bottom — lock, local, fetch, forward, advise.
+// dmarcctl run: the nightly job, read top to bottom — lock, local, fetch, forward, advise, report.
 //
 // Why one command: cron and systemd timers want one line and one exit status. The lock
 // ([database] lock_file, default "<database>.lock", flock) keeps two runs (or a run and a
@@ -9,6 +9,7 @@
 #include "cli/cmd_advise.hpp"
 #include "cli/cmd_fetch.hpp"
 #include "cli/cmd_import.hpp"
+#include "cli/cmd_report.hpp"
 #include "core/log.hpp"
 
 #include <CLI/CLI.hpp>
@@ -92,6 +93,9 @@ ExitCode run_nightly(Context& ctx)
   // regression), printed when there are any (cmd_advise.cpp).
   code = worst(code, advise_step(ctx, **db, c));
 
+  // step: report — rewrite the HTML report ([report] html) atomically (cmd_report.cpp).
+  code = worst(code, report_step(ctx, **db, c));
+
   return code;
 }
 
@@ -101,7 +105,7 @@ void register_run(CLI::App& app, Context& ctx, int& exit_code)
 {
   CLI::App* cmd = app.add_subcommand(
     "run", "The nightly job: import [[local]] Maildirs, fetch new reports, forward them to GELF, "
-           "print the advisor's findings");
+           "print the advisor's findings, rewrite the HTML report");
   cmd->footer(
     "Takes the run lock ([database] lock_file, default <database>.lock): a second run while\n"
     "one is active exits 1 with \"already running\". Prints nothing under cron unless\n"

@@ -471,7 +471,7 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
 
   TableReader top(root, "the top level", issues);
-  for (const char* s : {"database", "imap", "local", "advisor", "domain", "gelf", "limits", "failure", "enrich", "check"}) {
+  for (const char* s : {"database", "imap", "local", "advisor", "domain", "gelf", "report", "limits", "failure", "enrich", "check"}) {
     top.section(s);
   }
   top.finish();
@@ -546,6 +546,12 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
         }
       }
     }
+  }
+  if (const toml::table* rep = section(root, "report", issues)) {
+    TableReader r(*rep, "[report]", issues);
+    r.string("html", config.report.html);
+    r.integer("days", config.report.days, 1, 3660);
+    r.finish();
   }
   if (const toml::table* l = section(root, "limits", issues)) {
     Limits& c = config.limits;

@@ -120,6 +120,12 @@ struct CheckSettings
   int https_timeout = 10;            // seconds per MTA-STS policy fetch
 };
 
+struct ReportSettings
+{
+  std::string html;                  // [report] html: the HTML report `run` rewrites; "" = none
+  int days = 90;                     // [report] days: its period, ending today
+};
+
 struct Config
 {
   std::string path;                  // where it was read from ("" for defaults)
@@ -131,6 +137,7 @@ struct Config
   std::vector<DomainSettings> domains;
   std::optional<GelfSettings> gelf;
   EnrichSettings enrich;             // [enrich]
+  ReportSettings report;             // [report]
   Limits limits;                     // [limits]
   CheckSettings check;               // [check]
 };
