@@ -173,8 +173,14 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   pipeline::ImportStats seen;
   pipeline::ImportOptions import_options;
   import_options.limits = ctx.limits();
-  import_options.on_rejected = [&](const std::string& line) { log::diagnostic(with_uid(line)); };
-  import_options.on_warning = [&](const std::string& line) { log::error("warning: " + with_uid(line)); };
+  import_options.on_rejected = [&](const std::string& line) {
+    report.lost.rejected(with_uid(line));
+    log::diagnostic(with_uid(line));
+  };
+  import_options.on_warning = [&](const std::string& line) {
+    report.lost.warning(with_uid(line));
+    log::error("warning: " + with_uid(line));
+  };
   // Per message only at -vv: a mailbox may hold thousands (-v says what each mailbox did).
   import_options.on_stored = [&](const std::string& line) { log::debug(with_uid(line)); };
   import_options.on_progress = [&](const pipeline::ImportStats& stats) {
@@ -230,8 +236,12 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
       continue;
     }
     ++report.accounts;
+    const int mailboxes_failed = report.mailboxes_failed;
     if (!fetch_account(ctx, db, sink, account, report, fatal)) {
       ++report.accounts_failed;
+      report.lost.failed_accounts.push_back(account.name);
+    } else if (report.mailboxes_failed > mailboxes_failed) {
+      report.lost.failed_accounts.push_back(account.name);
     }
     if (fatal) {
       break; // the database failed: no account can be stored
@@ -249,6 +259,9 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
   const bool something_failed = report.accounts_failed > 0 || report.mailboxes_failed > 0;
   report.attention = something_failed || s.rejected > 0 || s.partial > 0;
   report.database_failed = fatal;
+  if (!fatal) {
+    record_ingest(ctx, db, "fetch", s, report.accounts, report.lost);
+  }
   // Nothing could be done: no account logged in, or every mailbox failed (a mistyped
   // mailbox name, say), and not one message was read.
   const bool nothing_done = something_failed && report.mailboxes_done == 0 && s.inputs == 0;

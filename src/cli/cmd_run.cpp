@@ -1,4 +1,4 @@
-// dmarcctl run: the nightly job, read top to bottom — lock, fetch, forward, advise.
+// dmarcctl run: the nightly job, read top to bottom — lock, fetch, forward, advise, notify.
 //
 // Why one command: cron and systemd timers want one line and one exit status. The lock
 // ([database] lock_file, default "<database>.lock", flock) keeps two runs (or a run and a
@@ -8,6 +8,7 @@
 // and a summary.
 #include "cli/cmd_advise.hpp"
 #include "cli/cmd_fetch.hpp"
+#include "cli/cmd_notify.hpp"
 #include "core/log.hpp"
 
 #include <CLI/CLI.hpp>
@@ -79,6 +80,14 @@ ExitCode run_nightly(Context& ctx)
   // regression), printed when there are any (cmd_advise.cpp).
   code = worst(code, advise_step(ctx, **db, c));
 
+  // step: notify — events by mail / webhook, the Prometheus textfile (cmd_notify.cpp);
+  // skipped when neither [notify] nor [metrics] is configured.
+  NotifyRequest notify;
+  notify.as_of_day = unix_day(ctx.clock->now());
+  notify.run_success = code == ExitCode::ok || code == ExitCode::regression;
+  notify.quiet_when_fine = !chatty;
+  code = worst(code, notify_step(ctx, **db, c, notify));
+
   return code;
 }
 
@@ -87,7 +96,7 @@ ExitCode run_nightly(Context& ctx)
 void register_run(CLI::App& app, Context& ctx, int& exit_code)
 {
   CLI::App* cmd = app.add_subcommand(
-    "run", "The nightly job: fetch new reports, forward them to GELF, print the advisor's findings");
+    "run", "The nightly job: fetch new reports, forward them to GELF, print the advisor's findings, notify");
   cmd->footer(
     "Takes the run lock ([database] lock_file, default <database>.lock): a second run while\n"
     "one is active exits 1 with \"already running\". Prints nothing under cron unless\n"
