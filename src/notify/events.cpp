@@ -266,7 +266,7 @@ void run_events(const Facts& facts, std::vector<Event>& out)
     e.key = "lost-reports:" + std::to_string(run.id);
     e.kind = "lost-reports";
     e.severity = Severity::critical;
-    e.text = clean(run.command) + " at " + text::format_utc(run.finished_at) + " lost "
+    e.text = clean(run.command) + " at " + text::format_utc(run.finished_at) + " UTC lost "
              + text::plural(run.lost, "report", "reports")
              + " (rejected as corrupt, invalid or too large, or partly stored)";
     for (const std::string& line : run.problems) {
@@ -281,7 +281,7 @@ void run_events(const Facts& facts, std::vector<Event>& out)
       e.kind = "account-failed";
       e.severity = Severity::critical;
       e.text = "fetch: account " + clean(account) + " failed at "
-               + text::format_utc(facts.latest_fetch->finished_at)
+               + text::format_utc(facts.latest_fetch->finished_at) + " UTC"
                + " (run `dmarcctl fetch -v` for the step)";
       e.announce_clear = true;
       out.push_back(std::move(e));

@@ -226,6 +226,13 @@ std::string config_text(int smtp_port, int webhook_port, const std::string& text
   return c;
 }
 
+RunResult promtool_check(const std::string& text)
+{
+  RunOptions options;
+  options.stdin_data = text;
+  return run({"/usr/bin/promtool", "check", "metrics"}, options);
+}
+
 RunResult notify(const TempDir& dir, const std::vector<std::string>& extra)
 {
   std::vector<std::string> args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "notify"};
@@ -299,7 +306,7 @@ TEST_CASE("notify: a regression is mailed and posted once, cleared once; metrics
 
   // The textfile: valid for promtool, with the metrics named in docs/notify.md.
   REQUIRE(fs::exists(textfile));
-  const RunResult promtool = run({"/usr/bin/promtool", "check", "metrics"}, {read_file(textfile)});
+  const RunResult promtool = promtool_check(read_file(textfile));
   INFO(promtool.out + promtool.err);
   CHECK(promtool.exit_code == 0);
   const std::string metrics = read_file(textfile);
@@ -446,7 +453,7 @@ TEST_CASE("notify: hostile domain and reporter names inject no header and break 
   import_reports(dir);
   // A corrupt archive: a lost report.
   fs::create_directories(dir / "bad");
-  write_file(dir / "bad" / "broken.xml.gz", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8) + "garbage");
+  write_file(dir / "bad/broken.xml.gz", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8) + "garbage");
   CHECK(dmarcctl({"--db", dir / "db.sqlite", "import", dir / "bad"}).exit_code == 3);
 
   Receiver smtp("smtp_sink.py", dir / "smtp");
@@ -495,7 +502,7 @@ TEST_CASE("notify: hostile domain and reporter names inject no header and break 
 
   // Metrics: promtool accepts the file with the hostile domain as a label value.
   const std::string metrics = read_file(textfile);
-  const RunResult promtool = run({"/usr/bin/promtool", "check", "metrics"}, {metrics});
+  const RunResult promtool = promtool_check(metrics);
   INFO(metrics);
   INFO(promtool.out + promtool.err);
   CHECK(promtool.exit_code == 0);

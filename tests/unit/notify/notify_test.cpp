@@ -218,7 +218,7 @@ TEST_CASE("silence: a weekly reporter gone quiet, a domain without reports")
   CHECK(keys(events) == std::vector<std::string>{"silent-domain:quiet.example",
                                                  "silent-reporter:example.com:Outlook.com"});
   CHECK(find(events, "silent-domain:quiet.example")->text
-        == "quiet.example: no DMARC aggregate report since 2024-03-20 (12 days)");
+        == "quiet.example: no DMARC aggregate report since 2024-03-21 (10 days)");
   CHECK(find(events, "silent-reporter:example.com:Outlook.com")->text
         == "example.com: reporter Outlook.com sent reports every week but none since 2024-03-21 (10 days)");
   Settings patient;
@@ -250,7 +250,7 @@ TEST_CASE("TLS failures per day and lost reports / failed accounts of the runs")
   REQUIRE(keys(events) == std::vector<std::string>{"account-failed:dmarc", "lost-reports:7",
                                                    "tls-failures:example.com:2024-03-30"});
   CHECK(events[2].text == "example.com: 6 failed TLS sessions on 2024-03-30 (certificate-expired 4, starttls-not-supported 2)");
-  CHECK(events[1].text == "import at 2024-03-31T01:00:00Z lost 2 reports (rejected as corrupt, invalid or too large, or partly stored)");
+  CHECK(events[1].text == "import at 2024-03-31 01:00:00 UTC lost 2 reports (rejected as corrupt, invalid or too large, or partly stored)");
   CHECK(events[1].detail == "a.xml.gz: corrupt-archive: truncated gzip\nb.xml: invalid-report: line 3");
   CHECK(events[0].severity == Severity::critical);
   CHECK(events[0].announce_clear);
