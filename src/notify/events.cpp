@@ -367,7 +367,7 @@ Plan plan(const std::vector<Event>& current, const std::vector<Delivered>& deliv
       e.kind = d.kind;
       e.domain = d.domain;
       e.severity = Severity::info;
-      e.text = "cleared: " + d.text;
+      e.text = d.text;
       e.fingerprint = d.fingerprint;
       p.notices.push_back({std::move(e), Change::cleared});
     }

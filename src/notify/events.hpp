@@ -77,7 +77,7 @@ std::string_view to_string(Change change);
 // One event a channel has to hear, and how it changed since the channel last heard of it.
 struct Notice
 {
-  Event event;                   // for a clearing: the event as it was last delivered
+  Event event;                   // for a clearing: the event as it was last delivered (info)
   Change change = Change::raised;
 };
 

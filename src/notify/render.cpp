@@ -140,6 +140,7 @@ Mail alert_mail(const std::vector<Notice>& notices, int64_t as_of_day)
   const Notice& worst = notices.front();   // plan() sorts worst first
   const std::string domains = domain_list(notices);
   mail.subject = "[dmarcctl] " + (domains.empty() ? "" : domains + ": ")
+                 + (worst.change == Change::cleared ? "cleared: " : "")
                  + shorten(one_line(worst.event.text), k_subject_event_chars);
   if (notices.size() > 1) {
     mail.subject += " (+" + std::to_string(notices.size() - 1) + " more)";

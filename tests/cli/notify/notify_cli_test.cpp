@@ -233,11 +233,12 @@ RunResult promtool_check(const std::string& text)
   return run({"/usr/bin/promtool", "check", "metrics"}, options);
 }
 
-RunResult notify(const TempDir& dir, const std::vector<std::string>& extra)
+RunResult notify(const TempDir& dir, const std::vector<std::string>& extra,
+                 const RunOptions& options = {})
 {
   std::vector<std::string> args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "notify"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return dmarcctl(args);
+  return dmarcctl(args, options);
 }
 
 void import_reports(const TempDir& dir)
@@ -334,7 +335,7 @@ TEST_CASE("notify: a regression is mailed and posted once, cleared once; metrics
   mails = smtp.files("mail", ".eml");
   REQUIRE(mails.size() == 2);
   const ReceivedMail cleared = parse_mail(read_file(mails[1]));
-  CHECK(cleared.text.find("[INFO] cleared: cleared: reject.example: DMARC regression at reject") != std::string::npos);
+  CHECK(cleared.text.find("[INFO] cleared: reject.example: DMARC regression at reject") != std::string::npos);
   CHECK(cleared.subject == "[dmarcctl] reject.example: cleared: reject.example: DMARC regression at reject: "
                            "the published policy hurts authorized mail (+1 more)");
   posts = hook.files("post", ".json");
@@ -400,7 +401,7 @@ TEST_CASE("notify: SMTP down is an error naming the channel; the next run delive
   CHECK(nightly.exit_code == 0);
   REQUIRE(smtp.files("mail", ".eml").size() == 2);
   const ReceivedMail cleared = parse_mail(read_file(smtp.files("mail", ".eml")[1]));
-  CHECK(cleared.text.find("[INFO] cleared: cleared: reject.example: DMARC regression") != std::string::npos);
+  CHECK(cleared.text.find("[INFO] cleared: reject.example: DMARC regression") != std::string::npos);
   CHECK(dmarcctl(run_args).exit_code == 0);
   CHECK(smtp.files("mail", ".eml").size() == 2);
 }
@@ -508,4 +509,39 @@ TEST_CASE("notify: hostile domain and reporter names inject no header and break 
   CHECK(promtool.exit_code == 0);
   CHECK(metrics.find("dmarcctl_reports_rejected_total{reason=\"corrupt-archive\"} 1\n") != std::string::npos);
   CHECK(metrics.find("{domain=\"evil\\\"\\\\\\nbcc: victim@example.net\\n.example\"") != std::string::npos);
+}
+
+TEST_CASE("notify: SMTP login with password_env; a wrong password is an error without it")
+{
+  if (!tools_available()) {
+    FAIL("python3-aiosmtpd and prometheus (promtool) are needed: run scripts/install-deps");
+  }
+  TempDir dir;
+  write_regression_reports(dir / "reports");
+  import_reports(dir);
+  Receiver smtp("smtp_sink.py", dir / "smtp", {"dmarcctl", "correct horse"});
+  write_file(dir / "dmarcctl.toml",
+             config_text(smtp.port(), 0, "",
+                         "tls = \"none\"\nusername = \"dmarcctl\"\npassword_env = \"DMARCCTL_SMTP_PW\"\n"));
+  RunOptions wrong;
+  wrong.env["DMARCCTL_SMTP_PW"] = "wrong-password-xyz";
+  RunResult refused = notify(dir, {"--as-of", k_day_regression}, wrong);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("notify: mail (") != std::string::npos);
+  CHECK(refused.err.find("wrong-password-xyz") == std::string::npos);
+  CHECK(smtp.files("mail", ".eml").empty());
+
+  RunOptions right;
+  right.env["DMARCCTL_SMTP_PW"] = "correct horse";
+  RunResult sent = notify(dir, {"--as-of", k_day_regression}, right);
+  INFO(sent.err);
+  CHECK(sent.exit_code == 0);
+  CHECK(smtp.files("mail", ".eml").size() == 1);
+  CHECK(read_file(dir / "smtp/auth.log") == "dmarcctl bad\ndmarcctl ok\n");
+
+  RunOptions unset;
+  unset.unset_env.push_back("DMARCCTL_SMTP_PW");
+  RunResult missing = notify(dir, {"--test"}, unset);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("[notify]: environment variable DMARCCTL_SMTP_PW is not set") != std::string::npos);
 }

@@ -1,13 +1,21 @@
 # A real SMTP server on loopback for the notify tests (Debian's python3-aiosmtpd).
-# usage: smtp_sink.py PORT DIR — each mail accepted is written to DIR/mail-NNN.eml (the
+# usage: smtp_sink.py PORT DIR [USER PASSWORD] — each mail accepted is written to DIR/mail-NNN.eml (the
 # bytes as received) with DIR/mail-NNN.env (MAIL FROM, then one RCPT TO per line); DIR/ready
-# appears once the server listens. No STARTTLS is offered. Stops on SIGTERM.
+# appears once the server listens. No STARTTLS is offered. With USER and PASSWORD, AUTH is
+# required (offered without TLS) and each attempt is appended to DIR/auth.log as
+# "LOGIN ok|bad". Stops on SIGTERM.
+import logging
 import os
 import signal
 import sys
 import threading
+import warnings
+
+warnings.simplefilter("ignore")
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 port = int(sys.argv[1])
 out = sys.argv[2]
@@ -32,7 +40,19 @@ class Sink:
         return "250 OK"
 
 
-controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+def authenticator(server, session, envelope, mechanism, auth_data):
+    login = auth_data.login.decode()
+    ok = login == sys.argv[3] and auth_data.password.decode() == sys.argv[4]
+    with open(os.path.join(out, "auth.log"), "a") as f:
+        f.write("%s %s\n" % (login, "ok" if ok else "bad"))
+    return AuthResult(success=ok)
+
+
+if len(sys.argv) > 4:
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, auth_require_tls=False)
+else:
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
 controller.start()
 with open(os.path.join(out, "ready"), "w") as f:
     f.write("ready\n")

@@ -122,7 +122,8 @@ TEST_CASE("plan: sent once, again when changed, cleared once, nothing when the s
   Plan cleared = plan({}, state);
   REQUIRE(cleared.notices.size() == 1);
   CHECK(cleared.notices[0].change == Change::cleared);
-  CHECK(cleared.notices[0].event.text == "cleared: a.example: DMARC regression");
+  CHECK(cleared.notices[0].event.text == "a.example: DMARC regression");
+  CHECK(alert_mail(cleared.notices, k_today).subject == "[dmarcctl] a.example: cleared: a.example: DMARC regression");
   CHECK(cleared.notices[0].event.severity == Severity::info);
   state = delivered_after(cleared, state);
   CHECK(plan({}, state).notices.empty());
