@@ -101,8 +101,9 @@ void register_run(CLI::App& app, Context& ctx, int& exit_code)
     "Takes the run lock ([database] lock_file, default <database>.lock): a second run while\n"
     "one is active exits 1 with \"already running\". Prints nothing under cron unless\n"
     "something needs attention; progress and a summary on a terminal.\n"
+    "Ends with notify ([notify] mail / webhook, [metrics] textfile; docs/notify.md).\n"
     "Exit status: 0 all fine, 3 something failed or was rejected, 4 the advisor sees a\n"
-    "regression, 1 fatal or already running, 2 configuration error.\n"
+    "regression, 1 fatal, already running or a notify channel failed, 2 configuration error.\n"
     "Example (crontab): 17 3 * * * dmarcctl -c /etc/dmarcctl/dmarcctl.toml run");
   cmd->callback([&ctx, &exit_code] { exit_code = to_int(run_nightly(ctx)); });
 }

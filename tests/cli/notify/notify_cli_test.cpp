@@ -545,3 +545,65 @@ TEST_CASE("notify: SMTP login with password_env; a wrong password is an error wi
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("[notify]: environment variable DMARCCTL_SMTP_PW is not set") != std::string::npos);
 }
+
+TEST_CASE("notify: the weekly digest goes out once a week, even when all is quiet")
+{
+  if (!tools_available()) {
+    FAIL("python3-aiosmtpd and prometheus (promtool) are needed: run scripts/install-deps");
+  }
+  TempDir dir;
+  write_regression_reports(dir / "reports");
+  import_reports(dir);
+  Receiver smtp("smtp_sink.py", dir / "smtp");
+  write_file(dir / "dmarcctl.toml",
+             config_text(smtp.port(), 0, "", "tls = \"none\"\ndigest = \"weekly\"\n"));
+  // 2024-03-31 (a Sunday): the last 7 days are clean, so the digest is the only mail.
+  CHECK(notify(dir, {"--as-of", k_day_cleared}).exit_code == 0);
+  auto mails = smtp.files("mail", ".eml");
+  REQUIRE(mails.size() == 1);
+  const ReceivedMail digest = parse_mail(read_file(mails[0]));
+  CHECK(digest.subject == "[dmarcctl] weekly digest, 2024-03-31: all quiet");
+  CHECK(digest.text.find("No open events.") != std::string::npos);
+  CHECK(digest.text.find("reject.example") != std::string::npos);
+  CHECK(digest.html.find("<pre") != std::string::npos);
+  // The same week: no second digest.
+  CHECK(notify(dir, {"--as-of", "2024-03-30"}).exit_code == 0);
+  CHECK(smtp.files("mail", ".eml").size() == 1);
+  // Monday: a new week, a new digest.
+  CHECK(notify(dir, {"--as-of", "2024-04-01"}).exit_code == 0);
+  mails = smtp.files("mail", ".eml");
+  REQUIRE(mails.size() == 2);
+  CHECK(parse_mail(read_file(mails[1])).subject == "[dmarcctl] weekly digest, 2024-04-01: all quiet");
+}
+
+TEST_CASE("run: a failed IMAP account is recorded by fetch and mailed once by notify")
+{
+  if (!tools_available()) {
+    FAIL("python3-aiosmtpd and prometheus (promtool) are needed: run scripts/install-deps");
+  }
+  TempDir dir;
+  Receiver smtp("smtp_sink.py", dir / "smtp");
+  // Nothing listens on the IMAP port: the account fails at connect. No reports are stored,
+  // so the failed account is the only event, whatever day today is.
+  write_file(dir / "dmarcctl.toml",
+             config_text(smtp.port(), 0, "", "tls = \"none\"\n")
+               + "\n[[imap]]\nname = \"dmarc\"\nurl = \"imap://127.0.0.1:" + std::to_string(free_port())
+               + "\"\nusername = \"u\"\npassword_env = \"DMARCCTL_IMAP_PW\"\ntls = \"none\"\n"
+                 "connect_timeout = 5\n");
+  RunOptions options;
+  options.env["DMARCCTL_IMAP_PW"] = "imap-secret";
+  const std::vector<std::string> args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "run"};
+  RunResult first = dmarcctl(args, options);
+  INFO(first.err);
+  CHECK(first.exit_code == 1);   // nothing could be fetched
+  CHECK(first.err.find("account dmarc (127.0.0.1:") != std::string::npos);
+  auto mails = smtp.files("mail", ".eml");
+  REQUIRE(mails.size() == 1);
+  const ReceivedMail mail = parse_mail(read_file(mails[0]));
+  CHECK(mail.subject.rfind("[dmarcctl] fetch: account dmarc failed at ", 0) == 0);
+  CHECK(mail.text.find("[CRITICAL] new: fetch: account dmarc failed at ") != std::string::npos);
+  CHECK(mail.text.find("imap-secret") == std::string::npos);
+  // Failing again the next night: said already.
+  CHECK(dmarcctl(args, options).exit_code == 1);
+  CHECK(smtp.files("mail", ".eml").size() == 1);
+}
