@@ -152,6 +152,14 @@ ExitCode check(Context& ctx, bool connect)
       ++secret_problems;
     }
   }
+  if (c.notify && !c.notify->username.empty()) {
+    if (auto password = config::read_secret("[notify]", c.notify->password_file,
+                                            c.notify->password_env);
+        !password) {
+      log::diagnostic(path + ": " + password.error().detail);
+      ++secret_problems;
+    }
+  }
   if (!issues.empty() || secret_problems > 0) {
     log::diagnostic(path + ": " + std::to_string(issues.size() + secret_problems) + " problem"
                     + (issues.size() + secret_problems == 1 ? "" : "s"));

@@ -175,7 +175,10 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   pipeline::ImportStats seen;
   pipeline::ImportOptions import_options;
   import_options.limits = ctx.limits();
-  import_options.on_rejected = [&](const std::string& line) { log::diagnostic(with_uid(line)); };
+  import_options.on_rejected = [&](const std::string& line) {
+    report.lost.rejected(with_uid(line));
+    log::diagnostic(with_uid(line));
+  };
   import_options.name_messages = true;
   // A mail without any report (spam to the report address) that goes to the invalid
   // mailbox is handled: said with -v, no exit 3 (cron would mail the admin every night).
@@ -189,7 +192,10 @@ bool fetch_account(Context& ctx, store::Database& db, store::SqliteStore& sink,
   };
   import_options.on_conflict = [&](const std::string& line) { log::info(with_uid(line)); };
   import_options.on_note = [&](const std::string& line) { log::verbose(with_uid(line)); };
-  import_options.on_warning = [&](const std::string& line) { log::error("warning: " + with_uid(line)); };
+  import_options.on_warning = [&](const std::string& line) {
+    report.lost.warning(with_uid(line));
+    log::error("warning: " + with_uid(line));
+  };
   // Per message only at -vv: a mailbox may hold thousands (-v says what each mailbox did).
   import_options.on_stored = [&](const std::string& line) { log::debug(with_uid(line)); };
   import_options.on_progress = [&](const pipeline::ImportStats& stats) {
@@ -246,8 +252,12 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
       continue;
     }
     ++report.accounts;
+    const int mailboxes_failed = report.mailboxes_failed;
     if (!fetch_account(ctx, db, sink, account, report, fatal)) {
       ++report.accounts_failed;
+      report.lost.failed_accounts.push_back(account.name);
+    } else if (report.mailboxes_failed > mailboxes_failed) {
+      report.lost.failed_accounts.push_back(account.name);
     }
     if (fatal) {
       break; // the database failed: no account can be stored
@@ -272,6 +282,9 @@ FetchReport fetch_accounts(Context& ctx, store::Database& db, const config::Conf
   }
   report.attention = something_failed || s.rejected - handled > 0 || s.partial > 0;
   report.database_failed = fatal;
+  if (!fatal) {
+    record_ingest(ctx, db, "fetch", s, report.accounts, report.lost);
+  }
   // Nothing could be done: no account logged in, or every mailbox failed (a mistyped
   // mailbox name, say), and not one message was read.
   const bool nothing_done = something_failed && report.mailboxes_done == 0 && s.inputs == 0;

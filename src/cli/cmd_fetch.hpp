@@ -1,6 +1,7 @@
 // The fetch step and the run lock, shared by `dmarcctl fetch` and `dmarcctl run`.
 #pragma once
 
+#include "cli/cmd_notify.hpp"
 #include "cli/context.hpp"
 #include "pipeline/import.hpp"
 
@@ -21,6 +22,7 @@ struct FetchReport
   bool attention = false;          // something failed or was rejected
   bool database_failed = false;    // the store failed: the run stopped
   std::string summary;             // "fetched 25 messages from 2 accounts: 24 reports imported ..."
+  IngestLog lost;                  // reports lost and accounts failed, for notify
 };
 
 // Fetches every IMAP account of `config` (or those named in `only`) into `db`. Errors are

@@ -1,5 +1,7 @@
 // dmarcctl import PATH... | -: local files, Maildirs, mboxes, directories or stdin → store.
 #include "cli/cmd_import.hpp"
+#include "cli/cmd_notify.hpp"
+#include "cli/context.hpp"
 #include "core/text.hpp"
 #include "core/log.hpp"
 #include "fetch/local_source.hpp"
@@ -31,9 +33,16 @@ ExitCode run(Context& ctx, const ImportArgs& args)
 
   pipeline::ImportOptions options;
   options.limits = ctx.limits();
-  options.on_rejected = [](const std::string& line) { log::diagnostic(line); };
+  IngestLog lost;   // what notify tells of this run (ingest_runs)
+  options.on_rejected = [&lost](const std::string& line) {
+    lost.rejected(line);
+    log::diagnostic(line);
+  };
   // A report lost beside stored ones is an error, shown with -q too (cron must hear of it).
-  options.on_warning = [](const std::string& line) { log::error("warning: " + line); };
+  options.on_warning = [&lost](const std::string& line) {
+    lost.warning(line);
+    log::error("warning: " + line);
+  };
   options.on_unreadable = [](const std::string& line) { log::error(line); };
   options.on_stored = [](const std::string& line) { log::verbose(line); };
   options.on_conflict = [](const std::string& line) { log::info(line); };
@@ -52,6 +61,7 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   if (!stats) {
     return fail(stats.error());
   }
+  record_ingest(ctx, **db, "import", *stats, 0, lost);
   log::info(stats->to_line());
   return stats->rejected > 0 || stats->partial > 0 || stats->unreadable > 0 ? ExitCode::partial
                                                                            : ExitCode::ok;

@@ -1,4 +1,5 @@
-// dmarcctl run: the nightly job, read top to bottom — lock, local, fetch, forward, advise, report.
+// dmarcctl run: the nightly job, read top to bottom — lock, local, fetch, forward, advise, report,
+// notify.
 //
 // Why one command: cron and systemd timers want one line and one exit status. The lock
 // ([database] lock_file, default "<database>.lock", flock) keeps two runs (or a run and a
@@ -10,6 +11,7 @@
 #include "cli/cmd_fetch.hpp"
 #include "cli/cmd_import.hpp"
 #include "cli/cmd_report.hpp"
+#include "cli/cmd_notify.hpp"
 #include "core/log.hpp"
 
 #include <CLI/CLI.hpp>
@@ -96,6 +98,14 @@ ExitCode run_nightly(Context& ctx)
   // step: report — rewrite the HTML report ([report] html) atomically (cmd_report.cpp).
   code = worst(code, report_step(ctx, **db, c));
 
+  // step: notify — events by mail / webhook, the Prometheus textfile (cmd_notify.cpp);
+  // skipped when neither [notify] nor [metrics] is configured.
+  NotifyRequest notify;
+  notify.as_of_day = unix_day(ctx.clock->now());
+  notify.run_success = code == ExitCode::ok || code == ExitCode::regression;
+  notify.quiet_when_fine = !chatty;
+  code = worst(code, notify_step(ctx, **db, c, notify));
+
   return code;
 }
 
@@ -105,13 +115,14 @@ void register_run(CLI::App& app, Context& ctx, int& exit_code)
 {
   CLI::App* cmd = app.add_subcommand(
     "run", "The nightly job: import [[local]] Maildirs, fetch new reports, forward them to GELF, "
-           "print the advisor's findings, rewrite the HTML report");
+           "print the advisor's findings, rewrite the HTML report, notify");
   cmd->footer(
     "Takes the run lock ([database] lock_file, default <database>.lock): a second run while\n"
     "one is active exits 1 with \"already running\". Prints nothing under cron unless\n"
     "something needs attention; progress and a summary on a terminal.\n"
+    "Ends with notify ([notify] mail / webhook, [metrics] textfile; docs/notify.md).\n"
     "Exit status: 0 all fine, 3 something failed or was rejected, 4 the advisor sees a\n"
-    "regression, 1 fatal or already running, 2 configuration error.\n"
+    "regression, 1 fatal, already running or a notify channel failed, 2 configuration error.\n"
     "Example (crontab): 17 3 * * * dmarcctl -c /etc/dmarcctl/dmarcctl.toml run");
   cmd->callback([&ctx, &exit_code] { exit_code = to_int(run_nightly(ctx)); });
 }

@@ -79,6 +79,7 @@ void register_run(CLI::App& app, Context& ctx, int& exit_code);
 void register_forward(CLI::App& app, Context& ctx, int& exit_code);
 void register_check(CLI::App& app, Context& ctx, int& exit_code);
 void register_report(CLI::App& app, Context& ctx, int& exit_code);
+void register_notify(CLI::App& app, Context& ctx, int& exit_code);
 
 // The forward step of `run`: sends what is pending to the [gelf] sink (cmd_forward.cpp);
 // ok without doing anything when no [gelf] url is configured.

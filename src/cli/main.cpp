@@ -154,6 +154,7 @@ int main(int argc, char** argv)
   cli::register_forward(app, ctx, exit_code);
   cli::register_check(app, ctx, exit_code);
   cli::register_report(app, ctx, exit_code);
+  cli::register_notify(app, ctx, exit_code);
 
   // `dmarcctl help [COMMAND...]`: the --help of that command (registered last, so every
   // command above is one it can name).

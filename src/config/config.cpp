@@ -454,6 +454,84 @@ const toml::table* section(const toml::table& root, const char* key, std::vector
   return node->as_table();
 }
 
+// The same check as notify::valid_address (config does not link notify): a bare address
+// that may go into a mail header as it is.
+bool plain_address(const std::string& address)
+{
+  const std::size_t at = address.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= address.size()
+      || address.find('@', at + 1) != std::string::npos || address.size() > 254) {
+    return false;
+  }
+  return std::all_of(address.begin(), address.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && std::string_view("\"<>(),;:\\[]").find(c) == std::string_view::npos;
+  });
+}
+
+void read_notify(const toml::table& t, Config& config, std::vector<Issue>& issues)
+{
+  NotifySettings n;
+  TableReader r(t, "[notify]", issues);
+  r.strings("mail_to", n.mail_to);
+  r.string("mail_from", n.mail_from);
+  r.string("smtp_url", n.smtp_url);
+  std::string tls = "starttls";
+  r.choice("tls", tls, {"starttls", "none"});
+  n.tls = tls == "none" ? TlsMode::none : TlsMode::required;
+  r.string("username", n.username);
+  r.string("password_file", n.password_file);
+  r.string("password_env", n.password_env);
+  r.string("ca_file", n.ca_file);
+  r.string("webhook_url", n.webhook_url);
+  r.choice("digest", n.digest, {"weekly", "none"});
+  r.integer("min_messages", n.min_messages, 1, 1'000'000'000);
+  r.integer("silent_days", n.silent_days, 1, 365);
+  double share = -1;
+  r.share("source_min_pass_share", share);
+  if (share >= 0) {
+    n.source_min_pass_share = share;
+  }
+  r.integer("timeout", n.timeout, 1, 3600);
+  r.finish();
+
+  auto problem = [&](const std::string& message) {
+    const auto& begin = t.source().begin;
+    issues.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column),
+                      "[notify]: " + message});
+  };
+  if (t.contains("password")) {
+    problem("a password in the configuration is not accepted: use password_file or password_env");
+  }
+  if (!n.mail_to.empty()) {
+    if (n.mail_from.empty()) {
+      problem("mail_to needs mail_from (the sender address)");
+    }
+    if (n.smtp_url.rfind("smtp://", 0) != 0 && n.smtp_url.rfind("smtps://", 0) != 0) {
+      problem("smtp_url must start with smtp:// or smtps://, not \"" + n.smtp_url + "\"");
+    }
+  }
+  for (const std::string& address : n.mail_to) {
+    if (!plain_address(address)) {
+      problem("mail_to: \"" + text::printable(address) + "\" is not a plain address (local@domain)");
+    }
+  }
+  if (!n.mail_from.empty() && !plain_address(n.mail_from)) {
+    problem("mail_from: \"" + text::printable(n.mail_from) + "\" is not a plain address (local@domain)");
+  }
+  if (!n.username.empty() && n.password_file.empty() == n.password_env.empty()) {
+    problem("username needs exactly one of password_file or password_env");
+  }
+  if (n.username.empty() && !(n.password_file.empty() && n.password_env.empty())) {
+    problem("password_file / password_env need a username");
+  }
+  if (!n.webhook_url.empty() && n.webhook_url.rfind("http://", 0) != 0
+      && n.webhook_url.rfind("https://", 0) != 0) {
+    problem("webhook_url must start with http:// or https://");
+  }
+  config.notify = std::move(n);
+}
+
 } // namespace
 
 Config parse(const std::string& text, const std::string& path, std::vector<Issue>& issues)
@@ -471,7 +549,7 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
 
   TableReader top(root, "the top level", issues);
-  for (const char* s : {"database", "imap", "local", "advisor", "domain", "gelf", "report", "limits", "failure", "enrich", "check"}) {
+  for (const char* s : {"database", "imap", "local", "advisor", "domain", "gelf", "report", "notify", "metrics", "limits", "failure", "enrich", "check"}) {
     top.section(s);
   }
   top.finish();
@@ -551,6 +629,14 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
     TableReader r(*rep, "[report]", issues);
     r.string("html", config.report.html);
     r.integer("days", config.report.days, 1, 3660);
+    r.finish();
+  }
+  if (const toml::table* n = section(root, "notify", issues)) {
+    read_notify(*n, config, issues);
+  }
+  if (const toml::table* m = section(root, "metrics", issues)) {
+    TableReader r(*m, "[metrics]", issues);
+    r.string("textfile", config.metrics.textfile);
     r.finish();
   }
   if (const toml::table* l = section(root, "limits", issues)) {
@@ -638,33 +724,38 @@ std::string find_default()
 
 Result<std::string> read_password(const ImapAccount& account)
 {
-  const std::string who = "account " + account.name;
-  if (!account.password_env.empty()) {
-    const char* value = std::getenv(account.password_env.c_str());
+  return read_secret("account " + account.name, account.password_file, account.password_env);
+}
+
+Result<std::string> read_secret(const std::string& who, const std::string& password_file,
+                                const std::string& password_env)
+{
+  if (!password_env.empty()) {
+    const char* value = std::getenv(password_env.c_str());
     if (value == nullptr || *value == '\0') {
-      return make_error(ErrorKind::config, who + ": environment variable " + account.password_env
+      return make_error(ErrorKind::config, who + ": environment variable " + password_env
                                              + " is not set");
     }
     return std::string(value);
   }
   struct stat st{};
-  if (stat(account.password_file.c_str(), &st) != 0) {
+  if (stat(password_file.c_str(), &st) != 0) {
     return make_error(ErrorKind::config, who + ": cannot read password_file "
-                                           + account.password_file + ": " + std::strerror(errno));
+                                           + password_file + ": " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) {
     return make_error(ErrorKind::config,
-                      who + ": password_file " + account.password_file + " is not a regular file");
+                      who + ": password_file " + password_file + " is not a regular file");
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     return make_error(ErrorKind::config,
-                      who + ": password_file " + account.password_file
+                      who + ": password_file " + password_file
                         + " is readable by group or others; run chmod 600 on it");
   }
-  std::ifstream in(account.password_file, std::ios::binary);
+  std::ifstream in(password_file, std::ios::binary);
   if (!in) {
     return make_error(ErrorKind::config, who + ": cannot read password_file "
-                                           + account.password_file + ": " + std::strerror(errno));
+                                           + password_file + ": " + std::strerror(errno));
   }
   std::string password;
   std::getline(in, password);
@@ -673,7 +764,7 @@ Result<std::string> read_password(const ImapAccount& account)
   }
   if (password.empty()) {
     return make_error(ErrorKind::config,
-                      who + ": password_file " + account.password_file + " is empty");
+                      who + ": password_file " + password_file + " is empty");
   }
   return password;
 }

@@ -126,6 +126,31 @@ struct ReportSettings
   int days = 90;                     // [report] days: its period, ending today
 };
 
+// [notify] (docs/notify.md): where `dmarcctl notify` sends events, and when an event is worth it.
+struct NotifySettings
+{
+  std::vector<std::string> mail_to;
+  std::string mail_from;
+  std::string smtp_url = "smtp://127.0.0.1:25";   // smtp:// (STARTTLS) or smtps://
+  TlsMode tls = TlsMode::required;   // tls = "starttls" (default) | "none" (a local relay)
+  std::string username;              // SMTP AUTH; "" for none
+  std::string password_file;         // with username: one of password_file / password_env
+  std::string password_env;
+  std::string ca_file;
+  std::string webhook_url;           // http(s):// endpoint for a JSON POST; "" for none
+  std::string digest = "none";       // "weekly" | "none"
+  int min_messages = 50;             // failing messages a day that make a new source an event
+  int silent_days = 7;               // days without reports that make a reporter/domain silent
+  std::optional<double> source_min_pass_share;  // default: [advisor] source_min_pass_share
+  int timeout = 30;                  // seconds per delivery
+};
+
+// [metrics]: the Prometheus textfile written by notify.
+struct MetricsSettings
+{
+  std::string textfile;              // "" for none
+};
+
 struct Config
 {
   std::string path;                  // where it was read from ("" for defaults)
@@ -138,6 +163,8 @@ struct Config
   std::optional<GelfSettings> gelf;
   EnrichSettings enrich;             // [enrich]
   ReportSettings report;             // [report]
+  std::optional<NotifySettings> notify;   // [notify]
+  MetricsSettings metrics;           // [metrics]
   Limits limits;                     // [limits]
   CheckSettings check;               // [check]
 };
@@ -164,6 +191,9 @@ std::string find_default();
 // Reads the account's password from password_file (refused when group or other may read
 // it, or it is not a regular file) or password_env. The error never contains the password.
 Result<std::string> read_password(const ImapAccount& account);
+// The same for any secret: `who` names it in errors ("[notify]").
+Result<std::string> read_secret(const std::string& who, const std::string& password_file,
+                                const std::string& password_env);
 
 // "move", "seen", "delete", "leave".
 const char* to_string(AfterAction action);
