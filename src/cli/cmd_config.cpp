@@ -28,7 +28,9 @@ std::string without_userinfo(const std::string& url)
   return url.substr(0, start) + url.substr(at + 1);
 }
 
-ExitCode check(Context& ctx)
+} // namespace
+
+ExitCode check_config(Context& ctx)
 {
   const std::string path = ctx.config_path.empty() ? config::find_default() : ctx.config_path;
   if (path.empty()) {
@@ -80,15 +82,20 @@ ExitCode check(Context& ctx)
   return ExitCode::ok;
 }
 
-} // namespace
-
 void register_config(CLI::App& app, Context& ctx, int& exit_code)
 {
-  CLI::App* cmd = app.add_subcommand("config", "Configuration: check a file");
+  CLI::App* cmd = app.add_subcommand("config", "Configuration: check a file, list the keys");
   cmd->require_subcommand(1);
   cmd->add_subcommand("check", "Validate the configuration (-c FILE or the default location); "
                                "names the line of every mistake, checks password files")
-    ->callback([&ctx, &exit_code] { exit_code = to_int(check(ctx)); });
+    ->callback([&ctx, &exit_code] { exit_code = to_int(check_config(ctx)); });
+  cmd->add_subcommand("keys", "List every key the configuration file may hold, as "
+                              "section.key (what dmarcctl.toml(5) documents)")
+    ->callback([] {
+      for (const std::string& key : config::known_keys()) {
+        std::printf("%s\n", key.c_str());
+      }
+    });
 }
 
 } // namespace dmarc::cli

@@ -66,6 +66,10 @@ void register_config(CLI::App& app, Context& ctx, int& exit_code);
 void register_fetch(CLI::App& app, Context& ctx, int& exit_code);
 void register_run(CLI::App& app, Context& ctx, int& exit_code);
 void register_forward(CLI::App& app, Context& ctx, int& exit_code);
+void register_init(CLI::App& app, Context& ctx, int& exit_code);
+
+// `config check`: validates ctx's configuration file, printing every problem (cmd_config.cpp).
+ExitCode check_config(Context& ctx);
 
 // The forward step of `run`: sends what is pending to the [gelf] sink (cmd_forward.cpp);
 // ok without doing anything when no [gelf] url is configured.

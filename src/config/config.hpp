@@ -113,6 +113,11 @@ std::string find_default();
 // it, or it is not a regular file) or password_env. The error never contains the password.
 Result<std::string> read_password(const ImapAccount& account);
 
+// Every key the parser reads, as "section.key" ("imap.url", "advisor.min_days"), sorted:
+// collected from the table readers themselves, so a new key is listed without other
+// changes. `dmarcctl config keys` prints it; the man page test compares dmarcctl.toml(5).
+std::vector<std::string> known_keys();
+
 // "move", "seen", "delete", "leave".
 const char* to_string(AfterAction action);
 
