@@ -2,6 +2,8 @@
 # binary: man pages (scdoc), shell completion, the systemd units (installed, not enabled),
 # an example configuration and the data files of data/ (whatever the directory holds).
 include(GNUInstallDirs)
+# scripts/package builds before packaging; cpack must not build the whole test suite first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # systemd looks here on every Debian; bookworm's lintian wants /lib, not /usr/lib.
 set(DMARC_SYSTEMD_UNIT_DIR "/lib/systemd/system" CACHE STRING "Where the systemd units go")
@@ -57,8 +59,8 @@ install(CODE "
 install(FILES contrib/systemd/dmarcctl.timer DESTINATION ${DMARC_SYSTEMD_UNIT_DIR}
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
-# Debian wants these two in every package's doc directory, the changelog compressed.
-set(dmarc_changelog ${CMAKE_BINARY_DIR}/changelog.Debian.gz)
+# Debian wants these two in every package's doc directory (a native package: changelog.gz).
+set(dmarc_changelog ${CMAKE_BINARY_DIR}/changelog.gz)
 add_custom_command(OUTPUT ${dmarc_changelog}
   COMMAND ${GZIP} -9nc ${PROJECT_SOURCE_DIR}/contrib/debian/changelog > ${dmarc_changelog}
   DEPENDS ${PROJECT_SOURCE_DIR}/contrib/debian/changelog VERBATIM)
@@ -69,17 +71,17 @@ install(FILES ${dmarc_changelog} contrib/debian/copyright DESTINATION ${CMAKE_IN
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME dmarcctl)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT "dmarcctl maintainers <dmarcctl@localhost.localdomain>")
+set(CPACK_PACKAGE_CONTACT "dmarcctl maintainers <dmarcctl@users.noreply.github.com>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "DMARC and SMTP TLS report collector and policy advisor")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "DMARC and SMTP TLS report collector and policy advisor
- dmarcctl fetches the DMARC aggregate reports (RFC 7489) and SMTP TLS reports
- (RFC 8460) that arrive in report mailboxes over IMAP, stores each report once
- in a SQLite database, summarises them per domain, tells when it is safe to
- tighten DMARC, SPF and MTA-STS, and forwards the reports to Graylog as GELF.
- .
- A systemd timer runs it nightly; it is installed but not enabled.")
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "dmarcctl fetches the DMARC aggregate reports (RFC 7489) and SMTP TLS reports
+(RFC 8460) that arrive in report mailboxes over IMAP, stores each report once
+in a SQLite database, summarises them per domain, tells when it is safe to
+tighten DMARC, SPF and MTA-STS, and forwards the reports to Graylog as GELF.
+
+A systemd timer runs it nightly; it is installed but not enabled.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_SET_DESTDIR ON)   # the absolute unit directory goes into the package, not the system
+set(CPACK_INSTALL_PREFIX /usr)   # with DESTDIR, this (not the line above) sets the prefix
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)

@@ -33,7 +33,7 @@ arch=$(dpkg --print-architecture)
 # ---- dependencies ----
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for lib in libc6 libstdc++6 libsqlite3-0 libcurl4 libzip4 libpugixml1v5 libpsl5 libc-ares2; do
+for lib in libc6 libstdc++6 libsqlite3-0 libcurl4 libzip4 libpsl5 zlib1g; do
   grep -q "\b$lib\b" <<<"$depends" || fail "Depends lacks $lib"
 done
 if grep -Eq -- '-dev\b|\bg\+\+|\bgcc\b|\bcmake\b|dovecot|clang|catch2|build-essential' <<<"$depends"; then
@@ -47,7 +47,7 @@ for f in /usr/bin/dmarcctl /usr/share/man/man1/dmarcctl.1.gz /usr/share/man/man5
          /usr/share/bash-completion/completions/dmarcctl /usr/share/zsh/vendor-completions/_dmarcctl \
          /lib/systemd/system/dmarcctl.service /lib/systemd/system/dmarcctl.timer \
          /usr/share/doc/dmarcctl/examples/dmarcctl.toml /usr/share/doc/dmarcctl/copyright \
-         /usr/share/doc/dmarcctl/changelog.Debian.gz; do
+         /usr/share/doc/dmarcctl/changelog.gz; do
   grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
 done
 if [ -d "$src/data" ]; then
@@ -61,7 +61,7 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -Eq 'postinst|prerm' &&
   fail "the package has maintainer scripts (nothing should be enabled or started)"
 
 # ---- lintian ----
-lintian --fail-on error --no-tag-display-limit "$deb" >"$tmp/lintian.txt" 2>&1
+lintian --fail-on error --tag-display-limit 0 "$deb" >"$tmp/lintian.txt" 2>&1
 status=$?
 cat "$tmp/lintian.txt"
 [ $status -eq 0 ] || fail "lintian found errors (exit $status)"
