@@ -51,7 +51,6 @@ install(CODE "
   set(bin \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/dmarcctl\")
   file(READ \"${PROJECT_SOURCE_DIR}/contrib/systemd/dmarcctl.service\" unit)
   string(REPLACE \"/usr/local/bin/dmarcctl\" \"\${bin}\" unit \"\${unit}\")
-  string(REPLACE \"Install: see README.md\" \"Enable: systemctl enable --now dmarcctl.timer; see man dmarcctl\" unit \"\${unit}\")
   file(MAKE_DIRECTORY \"\$ENV{DESTDIR}${DMARC_SYSTEMD_UNIT_DIR}\")
   file(WRITE \"\$ENV{DESTDIR}${DMARC_SYSTEMD_UNIT_DIR}/dmarcctl.service\" \"\${unit}\")
   message(STATUS \"Installing: \$ENV{DESTDIR}${DMARC_SYSTEMD_UNIT_DIR}/dmarcctl.service\")

@@ -251,6 +251,11 @@ ExitCode check_imap_login(const config::Config& c)
 ExitCode run_init(Context& ctx, InitOptions o)
 {
   const std::string path = ctx.config_path.empty() ? k_default_config : ctx.config_path;
+  std::error_code early_ec;
+  if (!o.force && fs::exists(path, early_ec)) {
+    // Before any question: nothing to answer when the file stays.
+    return fail(make_error(ErrorKind::io, path + " exists; pass --force to replace it"));
+  }
   if (!o.non_interactive) {
     std::fprintf(stderr, "dmarcctl init: a configuration for %s (Ctrl-C to stop)\n", path.c_str());
     if (o.domains.empty()) {
@@ -305,7 +310,9 @@ ExitCode run_init(Context& ctx, InitOptions o)
     for (const std::string& m : missing) {
       list += (list.empty() ? "" : ", ") + m;
     }
-    return fail(make_error(ErrorKind::usage, "init --non-interactive needs " + list));
+    return fail(make_error(ErrorKind::usage,
+                           std::string(o.non_interactive ? "init --non-interactive" : "init")
+                             + " needs " + list));
   }
   for (std::string& d : o.domains) {
     d = domain_key(d);

@@ -94,7 +94,9 @@ int main(int argc, char** argv)
     // one of which is likely the password (stderr ends up in cron mail and logs).
     for (int i = 1; i < argc; ++i) {
       const std::string_view word = argv[i];
-      if (word.rfind("--pass", 0) == 0 || word.rfind("--pw", 0) == 0 || word == "-p") {
+      const bool password_file = word.rfind("--password-file", 0) == 0;   // init's option
+      if ((word.rfind("--pass", 0) == 0 && !password_file) || word.rfind("--pw", 0) == 0
+          || word == "-p") {
         std::fputs("dmarcctl: passwords are not taken on the command line: set password_file "
                    "or password_env in the [[imap]] block of the configuration\n", stderr);
         return to_int(ExitCode::usage);
