@@ -10,7 +10,8 @@ _dmarcctl_help_words()
   dmarcctl ${cmd[@]} --help 2>/dev/null | awk '
     /^[A-Za-z]+:/ { section = $1; next }
     section == "Subcommands:" && /^  [a-z]/ { print $1 }
-    /^  +-/ { for (i = 1; i <= NF; i++) { w = $i; sub(/,$/, "", w); if (w ~ /^--?[a-z]/) print w } }'
+    /^  +-/ { line = $0; gsub(/,/, " ", line); n = split(line, ws, " ")
+             for (i = 1; i <= n; i++) if (ws[i] ~ /^--?[a-z]/) print ws[i] }'
 }
 
 _dmarcctl()

@@ -83,8 +83,8 @@ if command -v man >/dev/null; then
 fi
 completions=$(PATH=$root/usr/bin:$PATH bash -c '
   source "$1"
-  COMP_WORDS=(dmarcctl adv); COMP_CWORD=1; _dmarcctl; echo "${COMPREPLY[*]}"
-  COMP_WORDS=(dmarcctl advise --exi); COMP_CWORD=2; _dmarcctl; echo "${COMPREPLY[*]}"' _ \
+  COMP_WORDS=(dmarcctl adv); COMP_CWORD=1; COMP_LINE="dmarcctl adv"; COMP_POINT=12; _dmarcctl; echo "${COMPREPLY[*]}"
+  COMP_WORDS=(dmarcctl advise --exi); COMP_CWORD=2; COMP_LINE="dmarcctl advise --exi"; COMP_POINT=21; _dmarcctl; echo "${COMPREPLY[*]}"' _ \
   "$root/usr/share/bash-completion/completions/dmarcctl")
 [ "$completions" = $'advise\n--exit-code' ] || fail "bash completion gave '$completions'"
 
