@@ -112,7 +112,9 @@ bool connect_account(const config::ImapAccount& account)
   return ok;
 }
 
-ExitCode check(Context& ctx, bool connect)
+} // namespace
+
+ExitCode check_config(Context& ctx, bool connect)
 {
   const std::string path = ctx.config_path.empty() ? config::find_default() : ctx.config_path;
   if (path.empty()) {
@@ -184,11 +186,9 @@ ExitCode check(Context& ctx, bool connect)
   return ExitCode::ok;
 }
 
-} // namespace
-
 void register_config(CLI::App& app, Context& ctx, int& exit_code)
 {
-  CLI::App* cmd = app.add_subcommand("config", "Configuration: check a file");
+  CLI::App* cmd = app.add_subcommand("config", "Configuration: check a file, list the keys");
   cmd->require_subcommand(1);
   auto connect = std::make_shared<bool>(false);
   CLI::App* check_cmd = cmd->add_subcommand(
@@ -200,7 +200,14 @@ void register_config(CLI::App& app, Context& ctx, int& exit_code)
   check_cmd->footer("Without --connect nothing leaves this machine.\n"
                     "Exit status: 0 ok, 1 an account failed the --connect check, 2 the "
                     "configuration has mistakes.");
-  check_cmd->callback([&ctx, &exit_code, connect] { exit_code = to_int(check(ctx, *connect)); });
+  check_cmd->callback([&ctx, &exit_code, connect] { exit_code = to_int(check_config(ctx, *connect)); });
+  cmd->add_subcommand("keys", "List every key the configuration file may hold, as "
+                              "section.key (what dmarcctl.toml(5) documents)")
+    ->callback([] {
+      for (const std::string& key : config::known_keys()) {
+        std::printf("%s\n", key.c_str());
+      }
+    });
 }
 
 } // namespace dmarc::cli

@@ -80,6 +80,10 @@ void register_forward(CLI::App& app, Context& ctx, int& exit_code);
 void register_check(CLI::App& app, Context& ctx, int& exit_code);
 void register_report(CLI::App& app, Context& ctx, int& exit_code);
 void register_notify(CLI::App& app, Context& ctx, int& exit_code);
+void register_init(CLI::App& app, Context& ctx, int& exit_code);
+
+// `config check [--connect]`: validates ctx's configuration file, printing every problem (cmd_config.cpp).
+ExitCode check_config(Context& ctx, bool connect = false);
 
 // The forward step of `run`: sends what is pending to the [gelf] sink (cmd_forward.cpp);
 // ok without doing anything when no [gelf] url is configured.

@@ -155,6 +155,7 @@ int main(int argc, char** argv)
   cli::register_check(app, ctx, exit_code);
   cli::register_report(app, ctx, exit_code);
   cli::register_notify(app, ctx, exit_code);
+  cli::register_init(app, ctx, exit_code);
 
   // `dmarcctl help [COMMAND...]`: the --help of that command (registered last, so every
   // command above is one it can name).
@@ -207,7 +208,9 @@ int main(int argc, char** argv)
     // one of which is likely the password (stderr ends up in cron mail and logs).
     for (int i = 1; i < argc; ++i) {
       const std::string_view word = argv[i];
-      if (word.rfind("--pass", 0) == 0 || word.rfind("--pw", 0) == 0 || word == "-p") {
+      const bool password_file = word.rfind("--password-file", 0) == 0;   // init's option
+      if ((word.rfind("--pass", 0) == 0 && !password_file) || word.rfind("--pw", 0) == 0
+          || word == "-p") {
         std::fputs("dmarcctl: passwords are not taken on the command line: set password_file "
                    "or password_env in the [[imap]] block of the configuration\n", stderr);
         return to_int(ExitCode::usage);

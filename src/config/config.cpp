@@ -21,6 +21,23 @@ namespace dmarc::config {
 
 namespace {
 
+// While known_keys() runs: every (section, key) a TableReader is asked for, so the list of
+// keys comes from the readers themselves and a key added to a reader is listed with no
+// other change. nullptr otherwise.
+thread_local std::set<std::string>* t_key_recorder = nullptr;
+
+// "[[imap]] #2" → "imap", "[database]" → "database", "the top level" → "".
+std::string section_of(const std::string& where)
+{
+  if (where.empty() || where[0] != '[') {
+    return "";
+  }
+  const std::size_t close = where.find(']');
+  std::string name = where.substr(0, close);
+  name.erase(0, name.find_first_not_of('['));
+  return name;
+}
+
 // Reads one table: each known key has a reader; everything else is an "unknown key" issue.
 class TableReader
 {
@@ -173,6 +190,15 @@ public:
   // Reports keys no reader asked for, with the closest known one.
   void finish()
   {
+    if (t_key_recorder != nullptr) {
+      const std::string prefix = section_of(m_where);
+      for (const std::string& k : m_known) {
+        t_key_recorder->insert(prefix.empty() ? k : prefix + "." + k);
+      }
+      for (const std::string& s : m_sections) {
+        t_key_recorder->insert("[" + s + "]");
+      }
+    }
     for (auto&& [key, node] : m_table) {
       const std::string name(key.str());
       if (m_known.count(name) != 0 || m_sections.count(name) != 0) {
@@ -767,6 +793,38 @@ Result<std::string> read_secret(const std::string& who, const std::string& passw
                       who + ": password_file " + password_file + " is empty");
   }
   return password;
+}
+
+std::vector<std::string> known_keys()
+{
+  std::set<std::string> keys;
+  t_key_recorder = &keys;
+  std::vector<Issue> ignored;
+  // The top level names the sections; then each section once as a table and once as an
+  // array of tables ([[imap]]), so its reader runs whichever way it is read.
+  parse("", "", ignored);
+  std::vector<std::string> sections;
+  for (const std::string& k : keys) {
+    if (k.size() > 2 && k.front() == '[') {
+      sections.push_back(k.substr(1, k.size() - 2));
+    }
+  }
+  std::string as_tables;
+  std::string as_arrays;
+  for (const std::string& s : sections) {
+    as_tables += "[" + s + "]\n";
+    as_arrays += "[[" + s + "]]\n";
+  }
+  parse(as_tables, "", ignored);
+  parse(as_arrays, "", ignored);
+  t_key_recorder = nullptr;
+  std::vector<std::string> out;
+  for (const std::string& k : keys) {
+    if (k.front() != '[') {
+      out.push_back(k);
+    }
+  }
+  return out;
 }
 
 const char* to_string(AfterAction action)

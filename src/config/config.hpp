@@ -195,6 +195,11 @@ Result<std::string> read_password(const ImapAccount& account);
 Result<std::string> read_secret(const std::string& who, const std::string& password_file,
                                 const std::string& password_env);
 
+// Every key the parser reads, as "section.key" ("imap.url", "advisor.min_days"), sorted:
+// collected from the table readers themselves, so a new key is listed without other
+// changes. `dmarcctl config keys` prints it; the man page test compares dmarcctl.toml(5).
+std::vector<std::string> known_keys();
+
 // "move", "seen", "delete", "leave".
 const char* to_string(AfterAction action);
 
