@@ -14,6 +14,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
