@@ -65,8 +65,13 @@ ExitCode run(Context& ctx, const AdviseArgs& args)
   OptString only;
   if (!args.domain.empty()) {
     only = args.domain;
+    // A domain named but never reported on is still judged ("wait", saying reports are
+    // missing: a domain just set up), and the user hears which domains the database knows.
     if (auto known = require_known_domain(**db, domain_key(args.domain), *config); !known) {
-      return fail(known.error());
+      if (known.error().kind != ErrorKind::usage) {
+        return fail(known.error());
+      }
+      log::error(known.error().detail);
     }
   }
   auto advice = compute_advice(**db, **config, only, as_of_day, args.dns ? ReadDns::yes : ReadDns::no);

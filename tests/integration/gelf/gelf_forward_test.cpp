@@ -178,6 +178,8 @@ std::multiset<std::string> expected_signatures(Setup& s)
     return v.dump();
   };
   auto nonempty = [](const std::string& v) { return v.empty() ? std::string("<absent>") : v; };
+  // An empty element exports as null (issue 14); GELF joins it as "".
+  auto str = [](const json& v) -> std::string { return v.is_string() ? v.get<std::string>() : ""; };
   for (const std::string& line : lines(exported.out)) {
     const json r = json::parse(line);
     std::map<std::string, std::string> f;
@@ -198,18 +200,18 @@ std::multiset<std::string> expected_signatures(Setup& s)
         }
         std::vector<std::string> domains, selectors, results;
         for (const json& d : rec["auth_results"]["dkim"]) {
-          domains.push_back(lower(d["domain"]));
+          domains.push_back(lower(str(d["domain"])));
           selectors.push_back(d["selector"].is_string() ? lower(d["selector"]) : "");
-          results.push_back(d["result"]);
+          results.push_back(str(d["result"]));
         }
         f["_dkim_domains"] = nonempty(join(domains, ","));
         f["_dkim_selectors"] = nonempty(join(selectors, ","));
         f["_dkim_results"] = nonempty(join(results, ","));
         std::vector<std::string> spf_domains, scopes, spf_results;
         for (const json& d : rec["auth_results"]["spf"]) {
-          spf_domains.push_back(lower(d["domain"]));
+          spf_domains.push_back(lower(str(d["domain"])));
           scopes.push_back(d["scope"].is_string() ? d["scope"].get<std::string>() : "");
-          spf_results.push_back(d["result"]);
+          spf_results.push_back(str(d["result"]));
         }
         f["_spf_domains"] = nonempty(join(spf_domains, ","));
         f["_spf_scopes"] = nonempty(join(scopes, ","));
