@@ -13,7 +13,6 @@
 
 #include <array>
 #include <deque>
-#include <memory>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -207,7 +206,7 @@ public:
   explicit Reader(const Limits& limits) : m_limits(limits) {}
 
   Result<void> walk(std::string_view message);
-  Result<FailureReport> report(std::string_view message) const;
+  Result<FailureReport> report() const;
 
 private:
   Result<void> add_parts(std::size_t count, std::size_t depth);
@@ -348,7 +347,7 @@ void Reader::read_sample(FailureReport& out, std::size_t message, bool prefer_he
   }
 }
 
-Result<FailureReport> Reader::report(std::string_view message) const
+Result<FailureReport> Reader::report() const
 {
   FailureReport out;
   const std::string_view top = m_nodes[0].entity.header;
@@ -357,7 +356,6 @@ Result<FailureReport> Reader::report(std::string_view message) const
   if (out.report_date) {
     out.report_time = parse_mail_date(*out.report_date);
   }
-  (void)message;
 
   // The ARF form: the first auth-failure feedback-report part.
   std::string other_type;
@@ -632,7 +630,7 @@ Result<FailureReport> parse_failure_report(std::string_view message, const Limit
     if (auto r = reader.walk(message); !r) {
       return r.error();
     }
-    return reader.report(message);
+    return reader.report();
   } catch (const std::bad_alloc&) {
     return make_error(ErrorKind::too_large, "out of memory while reading the failure report");
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <ctime>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -75,14 +76,16 @@ struct Setup
 
   long long total()
   {
-    return count("aggregate_records") + count("tls_policies") + count("tls_failures");
+    return count("aggregate_records") + count("tls_policies") + count("tls_failures")
+           + count("failure_reports");
   }
 
   // Every stored row as its _dmarcctl_row value.
   std::set<std::string> rows()
   {
     std::set<std::string> out;
-    for (const char* table : {"aggregate_records", "tls_policies", "tls_failures"}) {
+    for (const char* table :
+         {"aggregate_records", "tls_policies", "tls_failures", "failure_reports"}) {
       for (const auto& r : query(db, std::string("SELECT id FROM ") + table)) {
         out.insert(std::string(table) + ":" + *r[0]);
       }
@@ -163,9 +166,13 @@ const std::vector<std::string> k_failure_keys = {
   "_report_type", "timestamp", "_organization_name", "_report_id", "_policy_type",
   "_policy_domain", "_result_type", "_sending_mta_ip", "_receiving_mx_hostname",
   "_receiving_ip", "_failed_session_count", "_failure_reason_code"};
+// DMARC failure (RUF) reports (issue 15).
+const std::vector<std::string> k_failure_report_keys = {
+  "_report_type", "timestamp", "_feedback_type", "_source_ip_address", "_arrival_date_utc",
+  "_reported_domain", "_auth_failure"};
 
 // What the GELF messages must be, worked out from `export --format jsonl`: one signature per
-// record, TLS policy and failure detail.
+// record, TLS policy, TLS failure detail and DMARC failure report.
 std::multiset<std::string> expected_signatures(Setup& s)
 {
   const RunResult exported = dmarcctl({"--db", s.db, "export", "--format", "jsonl"});
@@ -183,7 +190,21 @@ std::multiset<std::string> expected_signatures(Setup& s)
   for (const std::string& line : lines(exported.out)) {
     const json r = json::parse(line);
     std::map<std::string, std::string> f;
-    if (r["type"] == "dmarc") {
+    if (r["type"] == "failure") {
+      std::vector<std::string> types;
+      for (const json& t : r["auth_failure"]) types.push_back(t);
+      // timestamp: the report's time, in the export as ISO 8601 ("2023-11-15T00:59:00Z").
+      const std::string time = r["time"];
+      std::tm tm{};
+      strptime(time.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      f = {{"_report_type", "failure"}, {"timestamp", std::to_string(timegm(&tm))},
+           {"_feedback_type", text(r["feedback_type"])}, {"_source_ip_address", text(r["source_ip"])},
+           {"_arrival_date_utc", text(r["arrival_date_utc"])}, {"_reported_domain", text(r["domain"])},
+           {"_auth_failure", nonempty(join(types, ","))}};
+      std::string sig;
+      for (const std::string& k : k_failure_report_keys) sig += k + "=" + f[k] + ";";
+      out.insert(sig);
+    } else if (r["type"] == "dmarc") {
       for (const json& rec : r["records"]) {
         f = {{"_report_type", "aggregate"}, {"timestamp", r["begin"].dump()},
              {"_begin_date", r["begin"].dump()}, {"_end_date", r["end"].dump()},
@@ -266,6 +287,8 @@ std::multiset<std::string> received_signatures(const std::vector<std::string>& m
       out.insert(signature(f, k_record_keys));
     } else if (row.rfind("tls_policies:", 0) == 0) {
       out.insert(signature(f, k_policy_keys));
+    } else if (row.rfind("failure_reports:", 0) == 0) {
+      out.insert(signature(f, k_failure_report_keys));
     } else {
       out.insert(signature(f, k_failure_keys));
     }
