@@ -136,6 +136,12 @@ std::string share_cell(int64_t part, int64_t whole)
 // what surrounds it.
 std::string name(std::string_view s) { return "<bdi>" + html_escape(s) + "</bdi>"; }
 
+// A domain's heading: TLS reports whose policies name no domain are listed under "".
+std::string domain_label(const std::string& domain)
+{
+  return domain.empty() ? std::string("(no policy domain)") : name(domain);
+}
+
 const char* class_word(SourceClass c)
 {
   switch (c) {
@@ -967,7 +973,7 @@ std::string html_report(const HtmlReport& report)
         ok += t.success;
         failed += t.failure;
       }
-      out += "<tr><td><a href=\"#d" + std::to_string(++index) + "\">" + name(d.domain)
+      out += "<tr><td><a href=\"#d" + std::to_string(++index) + "\">" + domain_label(d.domain)
              + "</a></td>" + num_cell(d.messages) + share_cell(d.dmarc_pass, d.messages) + "<td>"
              + (d.policy.known ? "p=" + html_escape(d.policy.p) : std::string("–")) + "</td><td>"
              + (h.advice ? std::string(advise::to_string(h.advice->dmarc.verdict)) : "–")
@@ -983,7 +989,7 @@ std::string html_report(const HtmlReport& report)
     const DomainStats& d = h.stats;
     out += "<section class=\"domain\" id=\"" + id + "\" aria-labelledby=\"" + id
            + "-h\" data-domain=\"" + html_escape(d.domain) + "\"><h2 id=\"" + id + "-h\">"
-           + name(d.domain) + "</h2><p class=\"meta\">" + period;
+           + domain_label(d.domain) + "</h2><p class=\"meta\">" + period;
     if (d.reports > 0) {
       out += "; DMARC reports cover " + html_escape(text::format_utc(d.first_begin)) + " to "
              + html_escape(text::format_utc(d.last_end)) + " UTC";
