@@ -69,7 +69,7 @@ public:
       execv(args[0], args.data());
       _exit(127);
     }
-    for (int i = 0; i < 200 && !fs::exists(dir + "/ready"); ++i) {
+    for (int i = 0; i < 600 && !fs::exists(dir + "/ready"); ++i) {   // up to 30 s on a loaded machine
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     REQUIRE(fs::exists(dir + "/ready"));
@@ -606,4 +606,33 @@ TEST_CASE("run: a failed IMAP account is recorded by fetch and mailed once by no
   // Failing again the next night: said already.
   CHECK(dmarcctl(args, options).exit_code == 1);
   CHECK(smtp.files("mail", ".eml").size() == 1);
+}
+
+TEST_CASE("notify: STARTTLS with a verified certificate (ca_file) delivers")
+{
+  if (!tools_available()) {
+    FAIL("python3-aiosmtpd and prometheus (promtool) are needed: run scripts/install-deps");
+  }
+  TempDir dir;
+  write_regression_reports(dir / "reports");
+  import_reports(dir);
+  const RunResult cert = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                              "-keyout", dir / "key.pem", "-out", dir / "cert.pem", "-days", "2",
+                              "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  REQUIRE(cert.exit_code == 0);
+  Receiver smtp("smtp_sink.py", dir / "smtp", {"--starttls", dir / "cert.pem", dir / "key.pem"});
+  // Without the trust anchor the certificate is refused: nothing sent.
+  write_file(dir / "dmarcctl.toml", config_text(smtp.port(), 0, ""));
+  RunResult untrusted = notify(dir, {"--as-of", k_day_regression});
+  CHECK(untrusted.exit_code == 1);
+  CHECK(untrusted.err.find("notify: mail (") != std::string::npos);
+  CHECK(smtp.files("mail", ".eml").empty());
+  // With ca_file: STARTTLS, verified, delivered.
+  write_file(dir / "dmarcctl.toml",
+             config_text(smtp.port(), 0, "", "ca_file = \"" + dir / "cert.pem" + "\"\n"));
+  RunResult sent = notify(dir, {"--as-of", k_day_regression});
+  INFO(sent.err);
+  CHECK(sent.exit_code == 0);
+  REQUIRE(smtp.files("mail", ".eml").size() == 1);
+  CHECK(parse_mail(read_file(smtp.files("mail", ".eml")[0])).text.find("DMARC regression") != std::string::npos);
 }

@@ -1,12 +1,14 @@
 # A real SMTP server on loopback for the notify tests (Debian's python3-aiosmtpd).
-# usage: smtp_sink.py PORT DIR [USER PASSWORD] — each mail accepted is written to DIR/mail-NNN.eml (the
+# usage: smtp_sink.py PORT DIR [USER PASSWORD | --starttls CERT KEY] — each mail accepted is written to DIR/mail-NNN.eml (the
 # bytes as received) with DIR/mail-NNN.env (MAIL FROM, then one RCPT TO per line); DIR/ready
 # appears once the server listens. No STARTTLS is offered. With USER and PASSWORD, AUTH is
 # required (offered without TLS) and each attempt is appended to DIR/auth.log as
-# "LOGIN ok|bad". Stops on SIGTERM.
+# "LOGIN ok|bad". With --starttls, STARTTLS is offered (CERT/KEY in PEM) and required before
+# MAIL FROM. Stops on SIGTERM.
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import warnings
@@ -48,7 +50,12 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok)
 
 
-if len(sys.argv) > 4:
+if len(sys.argv) > 5 and sys.argv[3] == "--starttls":
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(sys.argv[4], sys.argv[5])
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port, tls_context=context,
+                            require_starttls=True)
+elif len(sys.argv) > 4:
     controller = Controller(Sink(), hostname="127.0.0.1", port=port, authenticator=authenticator,
                             auth_required=True, auth_require_tls=False)
 else:
