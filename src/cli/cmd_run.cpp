@@ -93,7 +93,10 @@ ExitCode run_nightly(Context& ctx)
 
   // step: advise — the advisor's findings that need action (a step now safe, or a
   // regression), printed when there are any (cmd_advise.cpp).
-  code = worst(code, advise_step(ctx, **db, c));
+  // The published records are read from DNS (docs/check.md) when resolvers are configured
+  // in [enrich] dns_servers and DNS is not switched off ([enrich] rdns = false).
+  const ReadDns dns = c.enrich.rdns && !c.enrich.dns_servers.empty() ? ReadDns::yes : ReadDns::no;
+  code = worst(code, advise_step(ctx, **db, c, dns));
 
   // step: report — rewrite the HTML report ([report] html) atomically (cmd_report.cpp).
   code = worst(code, report_step(ctx, **db, c));
