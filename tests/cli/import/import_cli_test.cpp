@@ -412,16 +412,16 @@ TEST_CASE("every command has --help")
   for (const auto& args : std::vector<std::vector<std::string>>{
          {"--help"}, {"import", "--help"}, {"export", "--help"}, {"summary", "--help"},
          {"db", "--help"}, {"db", "check", "--help"}, {"advise", "--help"}, {"fetch", "--help"},
-         {"run", "--help"}, {"forward", "--help"}, {"config", "check", "--help"}}) {
+         {"run", "--help"}, {"forward", "--help"}, {"config", "check", "--help"}, {"check", "--help"}}) {
     const RunResult r = dmarcctl(args);
     INFO(args.front());
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("Usage:") != std::string::npos);
   }
-  // The exit codes of the README, 4 included (run exits 4 on a regression, too).
+  // The exit codes of the README, 4 and 5 included (run exits 4 on a regression, too).
   const std::string help = dmarcctl({"--help"}).out;
   CHECK(help.find("Exit status: 0 ok, 1 error, 2 usage, 3 some inputs failed, 4 the advisor sees a "
-                  "regression (run, advise --exit-code).") != std::string::npos);
+                  "regression (run, advise --exit-code), 5 check found an error.") != std::string::npos);
   CHECK(dmarcctl({"import", "--help"}).out.find("3 some were rejected or could not be read")
         != std::string::npos);
 }
