@@ -86,7 +86,7 @@ port=$((20000 + RANDOM % 20000))
   >"$tmp/out7" 2>"$tmp/err7"
 status=$?
 [ $status -eq 1 ] || fail "a refused IMAP connection exited $status, expected 1"
-grep -q "account reports: connect failed" "$tmp/err7" || fail "the login check said: $(cat "$tmp/err7")"
+grep -qF "account reports (127.0.0.1:$port): connect failed" "$tmp/err7" || fail "the login check said: $(cat "$tmp/err7")"
 grep -qF '_dmarc.example.com.  TXT' "$tmp/out7" || fail "no DNS records after a failed login check"
 
 if [ $failures -ne 0 ]; then
