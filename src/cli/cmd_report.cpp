@@ -10,6 +10,7 @@
 #include "core/stats.hpp"
 #include "core/text.hpp"
 #include "store/advise_queries.hpp"
+#include "store/failure_queries.hpp"
 #include "store/report_queries.hpp"
 
 #include <CLI/CLI.hpp>
@@ -65,6 +66,8 @@ output::ReportSource shown(const advise::ClassifiedSource& c)
 {
   return {c.stats, c.cls, c.basis(), ""};
 }
+
+constexpr std::size_t k_newest_failures = 10;   // failure reports listed per domain
 
 Result<output::HtmlDomain> build_domain(store::Database& db, const config::Config& config,
                                         const std::string& name, store::StatsWindow window)
@@ -165,6 +168,30 @@ Result<output::HtmlDomain> build_domain(store::Database& db, const config::Confi
         s.stats.reverse_dns = std::move(*rdns);
       }
     }
+  }
+  // Failure (RUF) reports of the same whole UTC days as `summary`: counts by Auth-Failure
+  // type and the newest (headers only); the section is shown when there are any.
+  auto failures = store::failure_stats(db, stats->domain, window.from_day * 86400,
+                                       (window.to_day + 1) * 86400, k_newest_failures);
+  if (!failures) {
+    return failures.error();
+  }
+  if (failures->reports > 0) {
+    output::FailureReportSection f;
+    f.total = failures->reports;
+    for (const FailureCount& c : failures->by_type) {
+      f.by_type.emplace_back(c.key, c.reports);
+    }
+    for (const FailureSample& sample : failures->newest) {
+      output::FailureReportEntry& e = f.newest.emplace_back();
+      e.arrival = sample.time;
+      e.feedback_type = "auth-failure";
+      e.source_ip = sample.source_ip;
+      e.header_from = sample.from.value_or("");
+      e.subject = sample.subject.value_or("");
+      e.auth_failure = sample.auth_failure;
+    }
+    h.failure_reports = std::move(f);
   }
   h.stats = std::move(*stats);
   return h;

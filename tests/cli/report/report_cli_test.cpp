@@ -599,3 +599,29 @@ TEST_CASE("ten domains of 90 days make a report under 1 MB")
   CHECK(count(page, "<section") == 10);
   CHECK(count(page, "<g class=\"mark\"") == 10 * 90 * 4);   // outcome, 2 selectors, TLS
 }
+
+TEST_CASE("report --html lists the stored failure reports of a domain, headers only")
+{
+  TempDir dir;
+  const std::string db = dir / "f.sqlite";
+  const std::string failures = std::string(DMARC_FIXTURES_DIR) + "/failure";
+  // 6 auth-failure reports about example.com (the abuse ARF and the bounce are rejected).
+  const RunResult imported = dmarcctl({"--db", db, "import", failures});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 3);
+  REQUIRE(imported.err.find("6 failure reports, 2 rejected") != std::string::npos);
+  const std::string html = dir / "f.html";
+  const RunResult r = dmarcctl({"--db", db, "report", "--html", html, "--domain", "example.com",
+                                "--since", "2024-01-01", "--as-of", "2024-12-31"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string page = read_file(html);
+  CHECK(page.find("6 failure reports in this period (headers only).") != std::string::npos);
+  CHECK(page.find("Password reset") != std::string::npos);
+  CHECK(page.find("198.51.100.99") != std::string::npos);
+  // The same count as summary's JSON for the same window.
+  const RunResult s = dmarcctl({"--db", db, "summary", "--format", "json", "--domain",
+                                "example.com", "--since", "2024-01-01", "--as-of", "2024-12-31"});
+  REQUIRE(s.exit_code == 0);
+  CHECK(json::parse(s.out)["domains"][0]["failure_reports"]["reports"] == 6);
+}
