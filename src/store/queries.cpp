@@ -253,7 +253,8 @@ Result<std::vector<std::string>> known_domains(Database& db)
 {
   auto stmt = db.connection().prepare(
     "SELECT DISTINCT rtrim(lower(domain), '.') AS d FROM"
-    " (SELECT domain FROM aggregate_reports UNION ALL SELECT domain FROM tls_reports)"
+    " (SELECT domain FROM aggregate_reports UNION ALL SELECT domain FROM tls_reports"
+    "  UNION ALL SELECT domain FROM failure_reports WHERE domain IS NOT NULL)"
     " WHERE d <> '' ORDER BY d");
   if (!stmt) {
     return stmt.error();

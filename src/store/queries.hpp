@@ -73,7 +73,8 @@ struct StoredExtent
 };
 Result<StoredExtent> stored_extent(Database& db);
 
-// Every policy domain with a stored report (lower case, without a trailing dot), sorted.
+// Every policy domain with a stored aggregate, TLS or failure report (lower case, without a
+// trailing dot), sorted.
 Result<std::vector<std::string>> known_domains(Database& db);
 
 // The conflicting duplicates, oldest first: "ORG report ID for DOMAIN: 12 vs 7 messages
