@@ -12,11 +12,11 @@
 --   none:              no header of the sample at all (sample_* columns and raw_gzip NULL).
 -- raw_gzip is therefore NULL unless samples = "full" (rows from before 0007 keep theirs).
 --
--- Deduplication (dedup_key, UNIQUE): the same failure report in two mails, fetched twice
--- or re-sent with other line ends is stored once. The key is "r:" and the 64-bit checksum
+-- Deduplication (dedup_key, UNIQUE): the same failure report mail fetched or imported twice
+-- is stored once. The key is "r:" and the 64-bit checksum
 -- (src/core/checksum.hpp) of reporter, Source-IP, arrival (Unix seconds when Arrival-Date
--- parses, else its text) and the sample's Message-ID (else a Message-ID field of the report
--- part), one per line, so no header of the sample is kept in it; or "c:" and the checksum of
+-- parses, else its text), the sample's Message-ID (else a Message-ID field of the report
+-- part) and the mail's checksum, one per line, so no header of the sample is kept in it; or "c:" and the checksum of
 -- the whole mail when the report names no Message-ID. Rows from before 0007 have no key
 -- (NULL) and only message, subject, raw_gzip (and time: the import time).
 

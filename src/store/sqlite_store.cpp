@@ -82,6 +82,10 @@ std::string failure_key(const FailureReport& f, const MessageMeta& meta)
   std::string key = f.reporter + "\n" + f.source_ip.value_or("") + "\n";
   key += f.arrival ? std::to_string(*f.arrival) : f.arrival_date.value_or("");
   key += "\n" + *id;
+  // And the mail's own checksum: the same mail fetched or imported again is one report, but
+  // two mails are two reports even when they describe the same message (a reporter's LF and
+  // CRLF copies count twice in the shared corpus' totals, as in every other DMARC tool).
+  key += "\n" + meta.checksum;
   // Hashed: the key must not keep the sample's Message-ID (samples = "none").
   return "r:" + checksum(key);
 }
