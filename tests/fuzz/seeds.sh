@@ -30,6 +30,7 @@ add formats_dmarc_xml_fuzz "$fx"/dmarc/*.xml "$fx"/bad/xml-* "$fx"/expected/*.xm
   "$fx"/mail/payload/*.xml
 add formats_tlsrpt_fuzz "$fx"/tlsrpt/*.json "$fx"/bad/json-* "$fx"/mail/payload/*.json
 add config_fuzz "$here"/seeds/config/*.toml
+add check_records_fuzz "$here"/seeds/check/*
 # What GELF messages carry: report text of every kind (JSON, XML, field values).
 add output_gelf_deflate_fuzz "$fx"/tlsrpt/*.json "$fx"/dmarc/*.xml "$fx"/bad/json-*
 add pipeline_import_fuzz "$fx"/mail/*.eml "$fx"/dmarc/* "$fx"/tlsrpt/*.json "$fx"/bad/* \
