@@ -66,6 +66,7 @@ void register_config(CLI::App& app, Context& ctx, int& exit_code);
 void register_fetch(CLI::App& app, Context& ctx, int& exit_code);
 void register_run(CLI::App& app, Context& ctx, int& exit_code);
 void register_forward(CLI::App& app, Context& ctx, int& exit_code);
+void register_enrich(CLI::App& app, Context& ctx, int& exit_code);
 
 // The forward step of `run`: sends what is pending to the [gelf] sink (cmd_forward.cpp);
 // ok without doing anything when no [gelf] url is configured.

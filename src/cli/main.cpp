@@ -66,6 +66,7 @@ int main(int argc, char** argv)
   cli::register_fetch(app, ctx, exit_code);
   cli::register_run(app, ctx, exit_code);
   cli::register_forward(app, ctx, exit_code);
+  cli::register_enrich(app, ctx, exit_code);
 
   app.parse_complete_callback([&] {
     if (ctx.quiet) {

@@ -112,6 +112,43 @@ public:
     }
   }
 
+  void boolean(const char* key, bool& out)
+  {
+    m_known.insert(key);
+    if (const toml::node* node = m_table.get(key)) {
+      if (auto v = node->value<bool>(); v && node->is_boolean()) {
+        out = *v;
+      } else {
+        issue(*node, m_where + "." + key + " must be true or false");
+      }
+    }
+  }
+
+  // A table of "base domain" = ["Name", "Type"] pairs ([enrich] names).
+  void sender_names(const char* key, std::vector<SenderName>& out)
+  {
+    m_known.insert(key);
+    const toml::node* node = m_table.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const toml::table* table = node->as_table();
+    if (table == nullptr) {
+      issue(*node, m_where + "." + key + " must be a table of \"domain\" = [\"Name\", \"Type\"]");
+      return;
+    }
+    for (const auto& [domain, value] : *table) {
+      const toml::array* pair = value.as_array();
+      if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_string()) {
+        issue(value, m_where + "." + key + "." + std::string(domain.str())
+                       + " must be [\"Name\", \"Type\"], e.g. [\"MXroute\", \"Relay\"]");
+        continue;
+      }
+      out.push_back({std::string(domain.str()), *(*pair)[0].value<std::string>(),
+                     *(*pair)[1].value<std::string>()});
+    }
+  }
+
   void strings(const char* key, std::vector<std::string>& out)
   {
     m_known.insert(key);
@@ -189,6 +226,45 @@ bool is_ip_range(std::string_view range)
   }
   const auto prefix = text::parse_u64(range.substr(slash + 1));
   return prefix && range.size() - slash - 1 <= 3 && *prefix <= (v6 ? 128u : 32u);
+}
+
+// "127.0.0.1", "127.0.0.1:5353", "[::1]:5353", "::1": what [enrich] dns_servers accepts
+// (net::parse_dns_server reads it the same way).
+bool is_dns_server(const std::string& spec)
+{
+  std::string address = spec;
+  std::string port;
+  if (!spec.empty() && spec.front() == '[') {
+    const auto close = spec.find(']');
+    if (close == std::string::npos) {
+      return false;
+    }
+    address = spec.substr(1, close - 1);
+    if (close + 1 < spec.size()) {
+      if (spec[close + 1] != ':') {
+        return false;
+      }
+      port = spec.substr(close + 2);
+      if (port.empty()) {
+        return false;
+      }
+    }
+  } else if (std::count(spec.begin(), spec.end(), ':') == 1) {
+    address = spec.substr(0, spec.find(':'));
+    port = spec.substr(spec.find(':') + 1);
+    if (port.empty()) {
+      return false;
+    }
+  }
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, address.c_str(), buf) != 1 && inet_pton(AF_INET6, address.c_str(), buf) != 1) {
+    return false;
+  }
+  if (port.empty()) {
+    return true;
+  }
+  const auto number = text::parse_u64(port);
+  return number && port.size() <= 5 && *number >= 1 && *number <= 65535;
 }
 
 void read_imap(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
@@ -284,6 +360,7 @@ void read_domain(const toml::table& t, int index, Config& config, std::vector<Is
   r.string("name", d.name);
   r.strings("authorized_ips", d.authorized_ips);
   r.strings("authorized_ptr_domains", d.authorized_ptr_domains);
+  r.strings("authorized_orgs", d.authorized_orgs);
   r.strings("spf_includes", d.spf_includes);
   r.strings("dkim_selectors", d.dkim_selectors);
   r.strings("dkim_domains", d.dkim_domains);
@@ -367,7 +444,7 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
   }
 
   TableReader top(root, "the top level", issues);
-  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits"}) {
+  for (const char* s : {"database", "imap", "advisor", "domain", "gelf", "limits", "enrich"}) {
     top.section(s);
   }
   top.finish();
@@ -418,6 +495,28 @@ Config parse(const std::string& text, const std::string& path, std::vector<Issue
                         "[gelf] url must start with udp://, tcp://, http:// or https://"});
     }
     config.gelf = std::move(gelf);
+  }
+  if (const toml::table* e = section(root, "enrich", issues)) {
+    EnrichSettings& en = config.enrich;
+    TableReader r(*e, "[enrich]", issues);
+    r.boolean("rdns", en.rdns);
+    r.strings("dns_servers", en.dns_servers);
+    r.integer("timeout_ms", en.timeout_ms, 10, 60000);
+    r.integer("retries", en.retries, 0, 10);
+    r.integer("concurrency", en.concurrency, 1, 4096);
+    r.integer("cache_days", en.cache_days, 0, 3660);
+    r.string("asn_db", en.asn_db);
+    r.string("country_db", en.country_db);
+    r.sender_names("names", en.names);
+    r.finish();
+    if (const toml::array* servers = e->get_as<toml::array>("dns_servers")) {
+      for (const toml::node& item : *servers) {
+        if (auto v = item.value<std::string>(); v && !is_dns_server(*v)) {
+          r.issue(item, "[enrich].dns_servers: '" + *v
+                          + "' is not IP, IP:port or [IPv6]:port (e.g. \"127.0.0.1:5353\")");
+        }
+      }
+    }
   }
   if (const toml::table* l = section(root, "limits", issues)) {
     Limits& c = config.limits;

@@ -61,12 +61,35 @@ struct DomainSettings
 {
   std::string name;
   std::vector<std::string> authorized_ips;          // CIDR ranges, IPv4 and IPv6
-  std::vector<std::string> authorized_ptr_domains;
+  std::vector<std::string> authorized_ptr_domains;  // base domains of forward-confirmed PTR names
+  std::vector<std::string> authorized_orgs;         // sender-map organisations ("MXroute"), confirmed names only
   std::vector<std::string> spf_includes;            // SPF include domains of the relays
   std::vector<std::string> dkim_selectors;          // selectors that must be seen passing
   std::vector<std::string> dkim_domains;            // DKIM d= domains that count as authorized
   std::vector<std::string> ignore_dkim_domains;     // DKIM d= domains known not to send for you
   std::string rua;                                  // rua= of the DNS record to suggest
+};
+
+// One [enrich] names entry: "mxroute.com" = ["MXroute", "Relay"].
+struct SenderName
+{
+  std::string domain;
+  std::string name;
+  std::string type;
+};
+
+// [enrich]: who sends (docs/enrichment.md).
+struct EnrichSettings
+{
+  bool rdns = true;                        // false: no DNS at all
+  std::vector<std::string> dns_servers;    // IP, IP:port, [v6]:port; empty = /etc/resolv.conf
+  int timeout_ms = 2000;                   // per query (per try)
+  int retries = 2;
+  int concurrency = 64;                    // queries in flight
+  int cache_days = 7;                      // an answer is kept at most this long (and its TTL)
+  std::string asn_db;                      // MaxMind-format ASN database (optional)
+  std::string country_db;                  // MaxMind-format Country/City database (optional)
+  std::vector<SenderName> names;           // extend / override the shipped sender map
 };
 
 struct GelfSettings
@@ -87,6 +110,7 @@ struct Config
   AdvisorSettings advisor;
   std::vector<DomainSettings> domains;
   std::optional<GelfSettings> gelf;
+  EnrichSettings enrich;             // [enrich]
   Limits limits;                     // [limits]
 };
 
