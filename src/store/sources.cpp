@@ -59,8 +59,9 @@ void read_row(const Statement& s, SourceRow& row)
 
 Result<std::vector<std::string>> sources_to_enrich(Database& db, int64_t now, bool dns, EnrichScope scope)
 {
-  const char* sql = scope == EnrichScope::all ? k_all : dns ? k_due_dns : k_due_offline;
-  auto stmt = db.connection().prepare(sql);
+  auto stmt = scope == EnrichScope::all ? db.connection().prepare(k_all)
+              : dns                      ? db.connection().prepare(k_due_dns)
+                                         : db.connection().prepare(k_due_offline);
   if (!stmt) {
     return stmt.error();
   }
