@@ -11,6 +11,7 @@ find_package(tomlplusplus REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 pkg_check_modules(LIBPSL REQUIRED IMPORTED_TARGET libpsl)
 pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares)
+pkg_check_modules(MAXMINDDB REQUIRED IMPORTED_TARGET libmaxminddb)
 
 # mimetic ships neither a CMake config nor a pkg-config file.
 find_path(MIMETIC_INCLUDE_DIR mimetic/mimetic.h REQUIRED)

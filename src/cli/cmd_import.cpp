@@ -1,4 +1,5 @@
 // dmarcctl import PATH... | -: local files, Maildirs, mboxes, directories or stdin → store.
+#include "cli/cmd_enrich.hpp"
 #include "cli/cmd_import.hpp"
 #include "cli/cmd_notify.hpp"
 #include "cli/context.hpp"
@@ -19,6 +20,8 @@ namespace {
 struct ImportArgs
 {
   std::vector<std::string> paths;
+  bool enrich = false;             // --enrich: look up the sources after importing
+  bool offline = false;            // --offline: ... without DNS
 };
 
 ExitCode run(Context& ctx, const ImportArgs& args)
@@ -63,8 +66,16 @@ ExitCode run(Context& ctx, const ImportArgs& args)
   }
   record_ingest(ctx, **db, "import", *stats, 0, lost);
   log::info(stats->to_line());
-  return stats->rejected > 0 || stats->partial > 0 || stats->unreadable > 0 ? ExitCode::partial
-                                                                           : ExitCode::ok;
+  const ExitCode code = stats->rejected > 0 || stats->partial > 0 || stats->unreadable > 0
+                          ? ExitCode::partial : ExitCode::ok;
+  if (args.enrich) {
+    // After every report is committed: lookups never delay storing a report.
+    const ExitCode enriched = enrich_step(ctx, **db, args.offline ? EnrichDns::offline : EnrichDns::configured);
+    if (enriched != ExitCode::ok) {
+      return enriched;
+    }
+  }
+  return code;
 }
 
 } // namespace
@@ -133,6 +144,9 @@ void register_import(CLI::App& app, Context& ctx, int& exit_code)
                   "Files (.eml, mbox, .xml, .xml.gz, .zip, .json, .json.gz, ...), Maildir or "
                   "other directories (recursive), or - for one message on stdin")
     ->required();
+  cmd->add_flag("--enrich", args->enrich,
+                "After importing, look up who sends (as `dmarcctl enrich`; no DNS without this)");
+  cmd->add_flag("--offline", args->offline, "With --enrich: no DNS, only local data");
   cmd->footer("The format of each input is taken from its content, not its name.\n"
               "Every rejected input is reported as `SOURCE: REASON: detail`; the run goes on.\n"
               "Exit status: 0 all inputs fine, 3 some were rejected or could not be read (or a\n"

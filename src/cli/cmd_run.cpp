@@ -8,6 +8,7 @@
 // attention: an error, a rejected message, a failed account. On a terminal it shows progress
 // and a summary.
 #include "cli/cmd_advise.hpp"
+#include "cli/cmd_enrich.hpp"
 #include "cli/cmd_fetch.hpp"
 #include "cli/cmd_import.hpp"
 #include "cli/cmd_report.hpp"
@@ -34,7 +35,7 @@ ExitCode worst(ExitCode a, ExitCode b)
   return rank(a) >= rank(b) ? a : b;
 }
 
-ExitCode run_nightly(Context& ctx)
+ExitCode run_nightly(Context& ctx, bool offline)
 {
   auto config = ctx.config();
   if (!config) {
@@ -84,6 +85,12 @@ ExitCode run_nightly(Context& ctx)
     }
   }
 
+  // step: enrich — who sends (cmd_enrich.cpp): after fetch committed, before the outputs.
+  if (ExitCode e = enrich_step(ctx, **db, offline ? EnrichDns::offline : EnrichDns::configured);
+      e != ExitCode::ok) {
+    code = worst(code, ExitCode::partial);
+  }
+
   // step: forward — store → GELF (cmd_forward.cpp); skipped when no [gelf] is configured.
   if (!c.gelf || c.gelf->url.empty()) {
     log::verbose("forward: no [gelf] configured; skipped");
@@ -116,9 +123,12 @@ ExitCode run_nightly(Context& ctx)
 
 void register_run(CLI::App& app, Context& ctx, int& exit_code)
 {
+  auto offline = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand(
-    "run", "The nightly job: import [[local]] Maildirs, fetch new reports, forward them to GELF, "
-           "print the advisor's findings, rewrite the HTML report, notify");
+    "run", "The nightly job: import [[local]] Maildirs, fetch new reports, enrich their sources, "
+           "forward them to GELF, print the advisor's findings, rewrite the HTML report, notify");
+  cmd->add_flag("--offline", *offline, "No DNS: enrich without it (sender map and databases only), "
+                                      "advice from the reports alone");
   cmd->footer(
     "Takes the run lock ([database] lock_file, default <database>.lock): a second run while\n"
     "one is active exits 1 with \"already running\". Prints nothing under cron unless\n"
@@ -127,7 +137,7 @@ void register_run(CLI::App& app, Context& ctx, int& exit_code)
     "Exit status: 0 all fine, 3 something failed or was rejected, 4 the advisor sees a\n"
     "regression, 1 fatal, already running or a notify channel failed, 2 configuration error.\n"
     "Example (crontab): 17 3 * * * dmarcctl -c /etc/dmarcctl/dmarcctl.toml run");
-  cmd->callback([&ctx, &exit_code] { exit_code = to_int(run_nightly(ctx)); });
+  cmd->callback([&ctx, &exit_code, offline] { exit_code = to_int(run_nightly(ctx, *offline)); });
 }
 
 } // namespace dmarc::cli

@@ -77,6 +77,7 @@ void register_config(CLI::App& app, Context& ctx, int& exit_code);
 void register_fetch(CLI::App& app, Context& ctx, int& exit_code);
 void register_run(CLI::App& app, Context& ctx, int& exit_code);
 void register_forward(CLI::App& app, Context& ctx, int& exit_code);
+void register_enrich(CLI::App& app, Context& ctx, int& exit_code);
 void register_check(CLI::App& app, Context& ctx, int& exit_code);
 void register_report(CLI::App& app, Context& ctx, int& exit_code);
 void register_notify(CLI::App& app, Context& ctx, int& exit_code);

@@ -156,6 +156,7 @@ int main(int argc, char** argv)
   cli::register_report(app, ctx, exit_code);
   cli::register_notify(app, ctx, exit_code);
   cli::register_init(app, ctx, exit_code);
+  cli::register_enrich(app, ctx, exit_code);
 
   // `dmarcctl help [COMMAND...]`: the --help of that command (registered last, so every
   // command above is one it can name).

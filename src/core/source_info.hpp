@@ -5,14 +5,23 @@
 
 #include "core/report.hpp"
 
+#include <cstdint>
+#include <optional>
+
 namespace dmarc {
 
 struct SourceInfo
 {
   OptString reverse_dns;         // PTR name
-  OptString base_domain;         // organizational domain of the PTR name
+  OptString base_domain;         // organizational domain of the name that named the source
   OptString name;                // a known sender's name ("Google", "MXRoute")
   OptString type;                // its kind ("Email Provider", "Relay", ...)
+  std::optional<bool> fcrdns;    // the PTR name's A/AAAA holds the IP (forward-confirmed)
+  OptString name_source;         // "ptr" | "dkim" | "spf": where base_domain/name came from
+  std::optional<int64_t> asn;    // from the ASN database
+  OptString as_name;
+  OptString as_domain;
+  OptString country;             // ISO 3166-1 alpha-2 ("US")
 };
 
 } // namespace dmarc

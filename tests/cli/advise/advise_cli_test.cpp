@@ -567,7 +567,7 @@ TEST_CASE("run prints the advice that needs action and exits 4 on a regression")
   gen::write(s, dir / "reports");
   write_file(dir / "c.toml", "[[domain]]\nname = \"reject.example\"\nauthorized_ips = [\"203.0.113.0/24\"]\n");
   REQUIRE(dmarcctl({"-q", "--db", dir / "r.sqlite", "import", dir / "reports"}).exit_code == 0);
-  const RunResult r = dmarcctl({"-c", dir / "c.toml", "--db", dir / "r.sqlite", "run"});
+  const RunResult r = dmarcctl({"-c", dir / "c.toml", "--db", dir / "r.sqlite", "run", "--offline"});
   INFO(r.err);
   CHECK(r.exit_code == 4);
   CHECK(r.out.find("DMARC      REGRESSION p=reject") != std::string::npos);

@@ -395,7 +395,7 @@ TEST_CASE("notify: SMTP down is an error naming the channel; the next run delive
 
   // `run` notifies at its end (as of today: long after these reports, both events cleared;
   // true on any day after April 2024), once.
-  const std::vector<std::string> run_args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "run"};
+  const std::vector<std::string> run_args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "run", "--offline"};
   RunResult nightly = dmarcctl(run_args);
   INFO(nightly.err);
   CHECK(nightly.exit_code == 0);
@@ -592,7 +592,7 @@ TEST_CASE("run: a failed IMAP account is recorded by fetch and mailed once by no
                  "connect_timeout = 5\n");
   RunOptions options;
   options.env["DMARCCTL_IMAP_PW"] = "imap-secret";
-  const std::vector<std::string> args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "run"};
+  const std::vector<std::string> args = {"-c", dir / "dmarcctl.toml", "--db", dir / "db.sqlite", "run", "--offline"};
   RunResult first = dmarcctl(args, options);
   INFO(first.err);
   CHECK(first.exit_code == 1);   // nothing could be fetched

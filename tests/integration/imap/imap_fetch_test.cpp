@@ -780,7 +780,7 @@ TEST_CASE("run: quiet under cron when all is well, the lock keeps a second run o
     const int fd = open(lock.c_str(), O_RDWR | O_CREAT, 0600);
     REQUIRE(fd >= 0);
     REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
-    const RunResult busy = dmarcctl({"-c", config, "run"});
+    const RunResult busy = dmarcctl({"-c", config, "run", "--offline"});
     CHECK(busy.exit_code == 1);
     CHECK(contains(busy.err, "already running"));
     const RunResult fetch_busy = dmarcctl({"-c", config, "fetch"});
@@ -789,7 +789,7 @@ TEST_CASE("run: quiet under cron when all is well, the lock keeps a second run o
     close(fd);
   }
 
-  const RunResult r = dmarcctl({"-c", config, "run"});
+  const RunResult r = dmarcctl({"-c", config, "run", "--offline"});
   INFO(all_output(r));
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());   // cron mails nothing when nothing needs attention
@@ -799,7 +799,7 @@ TEST_CASE("run: quiet under cron when all is well, the lock keeps a second run o
 
   // Spam to the report address goes to Invalid: handled, so cron hears nothing (issue 14).
   dc.deliver("dmarc", "INBOX", not_a_report("spam-to-rua"));
-  const RunResult spam = dmarcctl({"-c", config, "run"});
+  const RunResult spam = dmarcctl({"-c", config, "run", "--offline"});
   INFO(all_output(spam));
   CHECK(spam.exit_code == 0);
   CHECK(spam.err.empty());
@@ -809,7 +809,7 @@ TEST_CASE("run: quiet under cron when all is well, the lock keeps a second run o
   std::string broken = report_mail("run-broken");
   broken.replace(broken.find("</feedback>"), 11, "</feedbak>");
   dc.deliver("dmarc", "INBOX", broken);
-  const RunResult attention = dmarcctl({"-c", config, "run"});
+  const RunResult attention = dmarcctl({"-c", config, "run", "--offline"});
   INFO(all_output(attention));
   CHECK(attention.exit_code == 3);
   CHECK(contains(attention.err, ": invalid-report: "));
@@ -944,7 +944,7 @@ TEST_CASE("run imports [[local]] Maildirs and moves stored and invalid mails to 
   INFO(all_output(check));
   CHECK(check.exit_code == 0);
 
-  const RunResult r = dmarcctl({"-c", config_path, "run"});
+  const RunResult r = dmarcctl({"-c", config_path, "run", "--offline"});
   INFO(all_output(r));
   CHECK(r.exit_code == 0);
   CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 2);
@@ -956,7 +956,7 @@ TEST_CASE("run imports [[local]] Maildirs and moves stored and invalid mails to 
 
   // The folders are not read again; a new mail is.
   write_file(maildir + "/new/1700000003.M4.host", report_mail("local-3"));
-  const RunResult again = dmarcctl({"-c", config_path, "-v", "run"});
+  const RunResult again = dmarcctl({"-c", config_path, "-v", "run", "--offline"});
   INFO(all_output(again));
   CHECK(again.exit_code == 0);
   CHECK(contains(again.err, "local local1: 1 report imported (1 DMARC, 0 TLS)"));
@@ -971,11 +971,11 @@ TEST_CASE("run imports [[local]] Maildirs and moves stored and invalid mails to 
   write_file(other + "/new/1700000004.M5.host", report_mail("local-4"));
   write_file(config_path, "[database]\npath = " + toml(dir / "reports.sqlite") + "\n\n[[local]]\n"
                           "paths = [" + toml(other) + "]\n");
-  const RunResult leave = dmarcctl({"-c", config_path, "run"});
+  const RunResult leave = dmarcctl({"-c", config_path, "run", "--offline"});
   INFO(all_output(leave));
   CHECK(leave.exit_code == 0);
   CHECK(fs::exists(other + "/new/1700000004.M5.host"));
-  const RunResult leave_again = dmarcctl({"-c", config_path, "-v", "run"});
+  const RunResult leave_again = dmarcctl({"-c", config_path, "-v", "run", "--offline"});
   CHECK(contains(leave_again.err, "local local1: 0 reports imported (0 DMARC, 0 TLS), 0 records, 1 duplicate"));
   CHECK(count(dir / "reports.sqlite", "SELECT count(*) FROM aggregate_reports") == 4);
 }

@@ -95,6 +95,7 @@ const std::vector<Library>& libraries()
     {"CLI11", std::regex(R"(^CLI/)"), "cli", std::regex(R"(CLI11::)")},
     {"libcurl", std::regex(R"(^curl/)"), "net", std::regex(R"(CURL::)")},
     {"c-ares", std::regex(R"(^ares(_[a-z_]+)?\.h$)"), "net", std::regex(R"(CARES)")},
+    {"libmaxminddb", std::regex(R"(^maxminddb(_config)?\.h$)"), "enrich", std::regex(R"(MAXMINDDB)")},
   };
   return k_libraries;
 }
