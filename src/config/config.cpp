@@ -284,45 +284,6 @@ bool is_dns_server(const std::string& spec)
   return number && port.size() <= 5 && *number >= 1 && *number <= 65535;
 }
 
-// "127.0.0.1", "127.0.0.1:5353", "[::1]:5353", "::1": what [enrich] dns_servers accepts
-// (net::parse_dns_server reads it the same way).
-bool is_dns_server(const std::string& spec)
-{
-  std::string address = spec;
-  std::string port;
-  if (!spec.empty() && spec.front() == '[') {
-    const auto close = spec.find(']');
-    if (close == std::string::npos) {
-      return false;
-    }
-    address = spec.substr(1, close - 1);
-    if (close + 1 < spec.size()) {
-      if (spec[close + 1] != ':') {
-        return false;
-      }
-      port = spec.substr(close + 2);
-      if (port.empty()) {
-        return false;
-      }
-    }
-  } else if (std::count(spec.begin(), spec.end(), ':') == 1) {
-    address = spec.substr(0, spec.find(':'));
-    port = spec.substr(spec.find(':') + 1);
-    if (port.empty()) {
-      return false;
-    }
-  }
-  unsigned char buf[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, address.c_str(), buf) != 1 && inet_pton(AF_INET6, address.c_str(), buf) != 1) {
-    return false;
-  }
-  if (port.empty()) {
-    return true;
-  }
-  const auto number = text::parse_u64(port);
-  return number && port.size() <= 5 && *number >= 1 && *number <= 65535;
-}
-
 void read_imap(const toml::table& t, int index, Config& config, std::vector<Issue>& issues)
 {
   ImapAccount a;
