@@ -146,7 +146,7 @@ void register_import(CLI::App& app, Context& ctx, int& exit_code)
     ->required();
   cmd->add_flag("--enrich", args->enrich,
                 "After importing, look up who sends (as `dmarcctl enrich`; no DNS without this)");
-  cmd->add_flag("--offline", args->offline, "With --enrich: no DNS, only local data");
+  cmd->add_flag("--offline", args->offline, "Only with --enrich, and then no DNS: only local data");
   cmd->footer("The format of each input is taken from its content, not its name.\n"
               "Every rejected input is reported as `SOURCE: REASON: detail`; the run goes on.\n"
               "Exit status: 0 all inputs fine, 3 some were rejected or could not be read (or a\n"
