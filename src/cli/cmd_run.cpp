@@ -100,9 +100,10 @@ ExitCode run_nightly(Context& ctx, bool offline)
 
   // step: advise — the advisor's findings that need action (a step now safe, or a
   // regression), printed when there are any (cmd_advise.cpp).
-  // The published records are read from DNS (docs/check.md) when resolvers are configured
-  // in [enrich] dns_servers and DNS is not switched off ([enrich] rdns = false).
-  const ReadDns dns = c.enrich.rdns && !c.enrich.dns_servers.empty() ? ReadDns::yes : ReadDns::no;
+  // The published records are read from DNS (docs/check.md) through [enrich] dns_servers or
+  // the system's resolvers, unless DNS is off (--offline, [enrich] rdns = false); when DNS
+  // does not answer, the reports stay the fallback.
+  const ReadDns dns = !offline && c.enrich.rdns ? ReadDns::yes : ReadDns::no;
   code = worst(code, advise_step(ctx, **db, c, dns));
 
   // step: report — rewrite the HTML report ([report] html) atomically (cmd_report.cpp).

@@ -6,12 +6,14 @@
 #include "nginx_server.hpp"
 #include "support/nsd_server.hpp"
 #include "support/process.hpp"
+#include "support/report_gen.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <set>
 
@@ -344,4 +346,67 @@ TEST_CASE("check: no domain at all is a usage error")
   const auto r = dmarc::test::dmarcctl({"-c", config, "check"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("check: no domain to check") != std::string::npos);
+}
+
+TEST_CASE("advise --dns and run build the suggested records on the published ones")
+{
+  // live.test publishes DMARC with tags the reports do not show (fo, rua) and an SPF record
+  // with mechanisms beyond the config's authorized_ips (mx, include-free): the suggestions
+  // must keep them, changing only the step. 21 days of healthy reports make DMARC advance.
+  namespace gen = dmarc::test::gen;
+  const std::string dmarc_record = "v=DMARC1; p=none; rua=mailto:d@live.test; fo=1";
+  const std::string spf_record = "v=spf1 mx ip4:203.0.113.10 ~all";
+  auto nsd = NsdServer::start({{"live.test", "_dmarc TXT \"" + dmarc_record + "\"\n"
+                                             "@ TXT \"" + spf_record + "\"\n"
+                                             "@ MX 10 mail\nmail A 203.0.113.10\n"}});
+  TempDir dir;
+  // `run` has no --as-of: the reports end yesterday by the machine's clock, so the verdicts
+  // (which depend on the reports' shape, not on the day) are the same on any day.
+  const int64_t today = static_cast<int64_t>(std::time(nullptr)) / 86400;
+  gen::Scenario s;
+  s.domain = "live.test";
+  s.first_day = today - 21;
+  s.days = 21;
+  s.records = [](int, int) {
+    return std::vector<gen::Record>{gen::authorized("203.0.113.10", "live.test", 200)};
+  };
+  REQUIRE(gen::write(s, dir / "in") > 0);
+  const std::string db = dir / "r.sqlite";
+  REQUIRE(dmarc::test::dmarcctl({"-q", "--db", db, "import", dir / "in"}).exit_code == 0);
+  const std::string config = dir / "c.toml";
+  dmarc::test::write_file(config, "[database]\npath = \"" + db + "\"\n"
+                                  "[enrich]\ndns_servers = [\"" + nsd->address() + "\"]\n"
+                                  "[[domain]]\nname = \"live.test\"\n"
+                                  "authorized_ips = [\"203.0.113.10\"]\n"
+                                  "dkim_selectors = [\"mailcow\"]\n");
+
+  const auto advice = dmarc::test::dmarcctl(
+    {"-c", config, "advise", "--dns", "--format", "json"});
+  INFO(advice.err);
+  REQUIRE(advice.exit_code == 0);
+  const json doc = json::parse(advice.out);
+  const json& dmarc = doc["domains"][0]["dmarc"];
+  CHECK(dmarc["published"] == dmarc_record);
+  CHECK(dmarc["verdict"] == "advance");
+  const std::string suggested = dmarc["dns_record"].get<std::string>();
+  CHECK(suggested.find("p=quarantine") != std::string::npos);
+  CHECK(suggested.find("rua=mailto:d@live.test") != std::string::npos);
+  CHECK(suggested.find("fo=1") != std::string::npos);
+  CHECK(doc["domains"][0]["spf"]["published"] == spf_record);
+
+  // Without --dns the record is rebuilt from the reports: the published fo=1 is not known.
+  const auto reports_only = dmarc::test::dmarcctl(
+    {"-c", config, "advise", "--format", "json"});
+  REQUIRE(reports_only.exit_code == 0);
+  CHECK(json::parse(reports_only.out)["domains"][0]["dmarc"]["dns_record"].get<std::string>().find("fo=1")
+        == std::string::npos);
+
+  // `run` reads DNS for its advise step unless --offline.
+  const auto run = dmarc::test::dmarcctl({"-c", config, "run"});
+  INFO(run.out << run.err);
+  CHECK(run.out.find("fo=1") != std::string::npos);
+  const auto offline = dmarc::test::dmarcctl({"-c", config, "run", "--offline"});
+  INFO(offline.out << offline.err);
+  CHECK(offline.out.find("p=quarantine") != std::string::npos);
+  CHECK(offline.out.find("fo=1") == std::string::npos);
 }
