@@ -110,7 +110,11 @@ DmarcRecord parse_dmarc(std::string_view text)
     add_error(p, "dmarc-invalid", "The record must start with v=DMARC1.");
   }
   std::set<std::string> seen;
-  for (const auto& [tag, value] : r.tags) {
+  for (const auto& tag_value : r.tags) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture
+    // a structured binding in the lambda below.
+    const std::string& tag = tag_value.first;
+    const std::string& value = tag_value.second;
     if (!seen.insert(tag).second) {
       add_error(p, "dmarc-invalid", "The tag " + tag + "= appears twice: keep one.");
       continue;

@@ -473,7 +473,7 @@ void check_mta_sts(Lookups& lookups, const std::string& domain, DomainCheck& out
       continue;
     }
     const bool covered = std::any_of(policy.mx.begin(), policy.mx.end(),
-                                     [&](const std::string& p) { return mx_pattern_matches(p, mx); });
+                                     [&mx = mx](const std::string& p) { return mx_pattern_matches(p, mx); });
     if (!covered) {
       add_error(m.problems, "mta-sts-mx-not-covered",
                 "MX host " + mx + " matches no mx: line of the MTA-STS policy, so senders "

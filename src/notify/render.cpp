@@ -411,7 +411,7 @@ Metrics metrics_of(const advise::Advice& advice, const StoreTotals& totals,
   }
   for (const auto& [reason, count] : totals.rejected_by_reason) {
     auto it = std::find_if(m.rejected_by_reason.begin(), m.rejected_by_reason.end(),
-                           [&](const auto& r) { return r.first == reason; });
+                           [&reason = reason](const auto& r) { return r.first == reason; });
     if (it == m.rejected_by_reason.end()) {
       m.rejected_by_reason.emplace_back(reason, count);
     } else {
