@@ -70,21 +70,6 @@ void check_block(const char* name, const Check& c, const std::string& step, cons
   }
 }
 
-std::string dmarc_step(const Check& c)
-{
-  if (c.current.empty()) {
-    return "";
-  }
-  std::string from = "p=" + c.current;
-  if (c.current_pct && *c.current_pct < 100) {
-    from += " pct=" + std::to_string(*c.current_pct);
-  }
-  if (c.current_testing) {
-    from += " t=y";
-  }
-  return c.next.empty() ? from : from + " -> p=" + c.next;
-}
-
 std::string simple_step(const Check& c, const char* prefix)
 {
   if (c.current.empty() || (c.current == "unknown" && c.verdict == Verdict::wait)) {
@@ -122,6 +107,21 @@ std::string dkim_step(const Check& c)
 
 } // namespace
 
+std::string dmarc_step(const advise::Check& c, std::string_view arrow)
+{
+  if (c.current.empty()) {
+    return "";
+  }
+  std::string from = "p=" + c.current;
+  if (c.current_pct && *c.current_pct < 100) {
+    from += " pct=" + std::to_string(*c.current_pct);
+  }
+  if (c.current_testing) {
+    from += " t=y";
+  }
+  return c.next.empty() ? from : from + std::string(arrow) + "p=" + c.next;
+}
+
 std::string advice_text(const advise::Advice& advice)
 {
   std::string out = "Advice as of " + day(advice.as_of_day) + ", from the reports of the last "
@@ -143,7 +143,7 @@ std::string advice_text(const advise::Advice& advice)
                     + " unknown (" + thousands(d.unknown.messages) + ", presumed spoofing)",
                   "  ");
     }
-    check_block("DMARC", d.dmarc, dmarc_step(d.dmarc), "_dmarc." + d.domain, "messages", out);
+    check_block("DMARC", d.dmarc, dmarc_step(d.dmarc, " -> "), "_dmarc." + d.domain, "messages", out);
     check_block("SPF", d.spf, simple_step(d.spf, ""), d.domain, "messages", out);
     check_block("DKIM", d.dkim, dkim_step(d.dkim), "", "messages", out);
     check_block("MTA-STS", d.mta_sts, simple_step(d.mta_sts, "mode "), "_mta-sts." + d.domain,

@@ -1,5 +1,7 @@
 #include "output/html_report.hpp"
 
+#include "output/advice_text.hpp"
+
 #include "core/text.hpp"
 #include "output/text_layout.hpp"
 
@@ -319,21 +321,6 @@ void render_chart(const Chart& c, std::string& out)
 
 // ---- sections ---------------------------------------------------------------------------
 
-std::string dmarc_step(const Check& c)
-{
-  if (c.current.empty()) {
-    return "";
-  }
-  std::string from = "p=" + c.current;
-  if (c.current_pct && *c.current_pct < 100) {
-    from += " pct=" + std::to_string(*c.current_pct);
-  }
-  if (c.current_testing) {
-    from += " t=y";
-  }
-  return c.next.empty() ? from : from + " → p=" + c.next;
-}
-
 std::string simple_step(const Check& c, const std::string& prefix)
 {
   if (c.current.empty() || (c.current == "unknown" && c.verdict == Verdict::wait)) {
@@ -423,7 +410,7 @@ void advice_section(const HtmlDomain& d, int window_days, int64_t to_day, std::s
     for (const std::string& note : a.notes) {
       out += "<p class=\"note\">Note: " + html_escape(note) + "</p>";
     }
-    verdict_block("DMARC", a.dmarc, dmarc_step(a.dmarc), "_dmarc." + a.domain, "messages", out);
+    verdict_block("DMARC", a.dmarc, dmarc_step(a.dmarc, " → "), "_dmarc." + a.domain, "messages", out);
     verdict_block("SPF", a.spf, simple_step(a.spf, ""), a.domain, "messages", out);
     verdict_block("DKIM", a.dkim, dkim_step(a.dkim), "", "messages", out);
     verdict_block("MTA-STS", a.mta_sts, simple_step(a.mta_sts, "mode "), "_mta-sts." + a.domain,
